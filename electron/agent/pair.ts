@@ -1,0 +1,35 @@
+import os from 'node:os';
+import { VERSION } from '../../common/version.js';
+import type { Subaccount } from '../../shared/config.js';
+import { ConfigStore } from './config-store.js';
+import { writeCredentials } from './credentials.js';
+import { pairWithRelay } from './pairing-client.js';
+
+/**
+ * Pairs this connector with a relay tenant: keys are made here, the relay signs
+ * a certificate, the relay's CA is pinned. A subaccount paired before (same
+ * tenant on the same relay, e.g. after its certificate expired) keeps its
+ * systems and resources; only its identity is replaced.
+ */
+export async function pairAgent(dataDir: string, code: string, opts: { name?: string } = {}): Promise<Subaccount> {
+  const store = new ConfigStore(dataDir);
+  store.load(); // refuse to pair into a broken config before spending the one-time code
+  const result = await pairWithRelay(code, { agentVersion: VERSION, hostname: os.hostname() });
+  const id = result.response.tenantId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  await writeCredentials(dataDir, id, { keyPem: result.keyPem, certPem: result.response.certificatePem, trustAnchorPem: result.trustAnchorPem });
+  return store.update((cfg) => {
+    const existing = cfg.subaccounts.find((s) => s.id === id);
+    const sub: Subaccount = {
+      id,
+      name: opts.name ?? existing?.name ?? result.response.tenantName,
+      relayUrl: result.code.url,
+      tenantId: result.response.tenantId,
+      location: result.response.location,
+      connectorId: result.response.connectorId,
+      enabled: existing?.enabled ?? true,
+      systems: existing?.systems ?? [],
+    };
+    const subaccounts = existing ? cfg.subaccounts.map((s) => (s.id === id ? sub : s)) : [...cfg.subaccounts, sub];
+    return { config: { ...cfg, subaccounts }, result: sub };
+  });
+}
