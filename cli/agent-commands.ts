@@ -151,12 +151,13 @@ export function agentCommands(): Command {
     .requiredOption('--system <host:port>', 'the virtual system')
     .requiredOption('--path <path>', 'the path, e.g. /sap/opu/odata')
     .option('--sub-paths', 'also allow everything below the path (whole segments)', false)
-    .option('--methods <list>', 'allowed methods, e.g. GET,POST (default: all)', methodsList)
+    .option('--methods <list>', 'allowed methods, e.g. GET,POST (default: all)')
     .option('--websocket', 'allow WebSocket upgrades', false)
     .option('--disabled', 'add it switched off', false)
     .option('--description <text>', 'a note for administrators')
     .action(
-      action(async (o: { dataDir: string; subaccount?: string; system: string; path: string; subPaths: boolean; methods?: string[]; websocket: boolean; disabled: boolean; description?: string }) => {
+      action(async (o: { dataDir: string; subaccount?: string; system: string; path: string; subPaths: boolean; methods?: string; websocket: boolean; disabled: boolean; description?: string }) => {
+        const methods = o.methods === undefined ? undefined : methodsList(o.methods);
         await offlineApi(o.dataDir).addResource({
           subaccount: o.subaccount,
           system: o.system,
@@ -165,7 +166,7 @@ export function agentCommands(): Command {
             subPaths: o.subPaths,
             websocket: o.websocket,
             enabled: !o.disabled,
-            ...(o.methods ? { methods: o.methods as (typeof HTTP_METHODS)[number][] } : {}),
+            ...(methods ? { methods: methods as (typeof HTTP_METHODS)[number][] } : {}),
             ...(o.description ? { description: o.description } : {}),
           },
         });

@@ -74,7 +74,7 @@ export async function startRelay(opts: RelayOptions): Promise<RelayServer> {
   }
 
   const registry = new TunnelRegistry();
-  const pairing = new PairingService(store, ca, { certValidityDays: opts.certValidityDays });
+  const pairing = new PairingService(store, ca, { certValidityDays: opts.certValidityDays, trustAnchorFingerprint: certFingerprint(trustAnchorPem) });
   const controlApi = createControlApi({ pairing, registry, trustAnchorPem, logger, version: VERSION });
 
   const tlsServer = https.createServer({

@@ -119,9 +119,13 @@ export class ConnectorAgent {
             emit: (e) => this.emit(e),
           }),
       });
+      let lastState = tunnel.currentStatus.state;
       tunnel.on('status', (status: TunnelStatus) => {
         this.emit({ type: 'subaccount-state', subaccountId: id, status });
-        this.writeStatus();
+        // A state change is on disk before anyone can observe its effect; RTT updates can wait.
+        if (status.state !== lastState) this.writeStatusNow(true);
+        else this.writeStatus();
+        lastState = status.state;
       });
       this.tunnels.set(id, tunnel);
       tunnel.start();

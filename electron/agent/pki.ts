@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { createHash, createPublicKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+x509.cryptoProvider.set(webcrypto);
+
+export interface CertificateInfo {
+  notBefore: string;
+  notAfter: string;
+  /** SHA-256 of the DER, lowercase hex. */
+  fingerprint: string;
+  subject: string;
+}
+
+/**
+ * A fresh P-256 key and a CSR for it. The key never leaves this machine; the
+ * relay ignores the CSR's subject, so the common name is only a hint for people.
+ */
+export async function generateKeyAndCsr(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256' };
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [{ CN: [commonName.slice(0, 64) || 'skybridge-connector'] }],
+    keys,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+  });
+  const keyPem = KeyObject.from(keys.privateKey).export({ type: 'pkcs8', format: 'pem' }).toString();
+  return { keyPem, csrPem: csr.toString('pem') + '\n' };
+}
+
+/**
+ * Writes a private key or similar: readable by the owner only, and replaced in
+ * one step so a crash leaves either the old file or the new one.
+ */
+export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (e) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function certificateInfo(pem: string): CertificateInfo {
+  const cert = new x509.X509Certificate(pem);
+  return {
+    notBefore: cert.notBefore.toISOString(),
+    notAfter: cert.notAfter.toISOString(),
+    fingerprint: createHash('sha256').update(new Uint8Array(cert.rawData)).digest('hex'),
+    subject: cert.subject,
+  };
+}
+
+/** True when the certificate was issued for this private key. */
+export function publicKeyMatches(certPem: string, keyPem: string): boolean {
+  try {
+    const fromKey = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+    const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
+    return fromKey.equals(fromCert);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Every check Skybridge has, in one command (`npm test`; CI runs it through .ci/run):
+# installs what is missing on a fresh machine, builds, type-checks, lints, runs the
+# unit and integration suites, and ends with one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1   # Electron's binary is optional; see README "Desktop app"
+export SKYBRIDGE_LOG_LEVEL="${SKYBRIDGE_LOG_LEVEL:-warn}"
+
+# --- what the tests need from the system ------------------------------------------
+missing=()
+command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing ${missing[*]} (Debian packages)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "The tests need: ${missing[*]}. Install them (e.g. sudo apt-get install ${missing[*]}) and run again." >&2
+    exit 1
+  fi
+fi
+
+# --- npm packages, exactly as locked -----------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "== npm ci"
+  npm ci --no-audit --no-fund || { echo "npm ci failed" >&2; exit 1; }
+fi
+
+mkdir -p test-results
+passed=0
+failed=0
+failures=()
+
+check() { # check NAME COMMAND...: a check that is one pass or one fail
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+suite() { # suite NAME CONCURRENCY FILES...: node:test files; every test counts
+  local name=$1 conc=$2; shift 2
+  local tap="test-results/$name.tap"
+  echo "== $name tests"
+  if (($# == 0)); then echo "(no $name tests)"; return; fi
+  node --test --test-concurrency="$conc" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "$@"
+  local rc=$?
+  local p f c
+  p=$(grep -E '^# pass [0-9]+' "$tap" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^# fail [0-9]+' "$tap" | tail -1 | awk '{print $3}')
+  c=$(grep -E '^# cancelled [0-9]+' "$tap" | tail -1 | awk '{print $3}')
+  p=${p:-0}; f=${f:-0}; c=${c:-0}
+  if ((rc != 0 && f + c == 0)); then f=1; fi   # the runner itself failed
+  passed=$((passed + p)); failed=$((failed + f + c))
+  ((f + c > 0)) && failures+=("$name tests ($((f + c)))")
+  return 0
+}
+
+rm -rf dist
+check "build and type-check (agent, relay, CLI, tests)" npx tsc -p tsconfig.json
+check "build and type-check Electron shell" npx tsc -p electron/tsconfig.json
+check "type-check renderer" npx tsc -p renderer/tsconfig.json --noEmit
+check "lint (incl. folder boundaries)" npx eslint .
+
+shopt -s nullglob
+suite unit 2 dist/test/unit/*.test.js
+suite integration 1 dist/test/integration/*.test.js
+
+echo
+if ((failed > 0)); then echo "Failed: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+((failed == 0))
