@@ -52,7 +52,7 @@ export function admit(req: IncomingMessage, target: Extract<ProxyTarget, { ok: t
  * minus hop-by-hop and proxy-only ones, minus anything posing as our metadata,
  * plus the metadata the connector needs.
  */
-export function tunnelRequestHeaders(req: IncomingMessage, target: Extract<ProxyTarget, { ok: true }>, app: App, requestId = randomUUID()): OutgoingHttpHeaders {
+export function tunnelRequestHeaders(req: IncomingMessage, target: Extract<ProxyTarget, { ok: true }>, app: App, requestId: string = randomUUID()): OutgoingHttpHeaders {
   const listedInConnection = new Set(
     String(req.headers.connection ?? '')
       .toLowerCase()
