@@ -140,7 +140,9 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
     path: decision.target,
     headers: outHeaders,
     agent: upgrade ? false : deps.pools.agentFor(system),
-    servername: system.protocol === 'https' && net.isIP(system.internalHost) === 0 ? system.internalHost : undefined,
+    // Verify the back end against its internal name. For an IP, '' stops Node from taking the name from
+    // the Host header (the *virtual* name) and makes it check the IP instead; IPs are never sent as SNI.
+    servername: system.protocol === 'https' ? (net.isIP(system.internalHost) === 0 ? system.internalHost : '') : undefined,
   };
   if (upgrade && system.protocol === 'https') {
     // Upgrades take a connection of their own (never returned to the pool), with the same trust as the pool.
@@ -262,5 +264,11 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
     if (!responded || !stream.writableFinished) backendReq.destroy();
   });
   stream.on('error', () => backendReq.destroy());
-  stream.pipe(backendReq);
+  if (upgrade) {
+    // An upgrade request has no body: send it now. Bytes after the 101 flow over the upgraded socket,
+    // never through backendReq (which would buffer them forever once the protocol switched).
+    backendReq.end();
+  } else {
+    stream.pipe(backendReq);
+  }
 }
