@@ -31,8 +31,9 @@ export function demoCommand(): Command {
     .option('--data-dir <dir>', 'folder for the demo (recreated on each run)', '.skybridge-demo')
     .option('--port <port>', 'relay HTTPS port', intOption(0, 65535), 8443)
     .option('--proxy-port <port>', 'relay HTTP proxy port', intOption(0, 65535), 20003)
+    .option('--socks-port <port>', 'relay SOCKS5 proxy port', intOption(0, 65535), 20004)
     .action(
-      action(async (o: { dataDir: string; port: number; proxyPort: number }) => {
+      action(async (o: { dataDir: string; port: number; proxyPort: number; socksPort: number }) => {
         const dir = path.resolve(o.dataDir);
         prepareDemoDir(dir);
         const relayDir = path.join(dir, 'relay');
@@ -40,8 +41,8 @@ export function demoCommand(): Command {
         const quiet = silentLogger();
 
         const erp = await startSampleErp();
-        const relay = await startRelay({ dataDir: relayDir, port: o.port, proxyPort: o.proxyPort, logger: quiet }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'EADDRINUSE') throw new Error(`Port ${o.port} or ${o.proxyPort} is in use; pass --port and --proxy-port to pick others.`);
+        const relay = await startRelay({ dataDir: relayDir, port: o.port, proxyPort: o.proxyPort, socksPort: o.socksPort, logger: quiet }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'EADDRINUSE') throw new Error(`Port ${o.port}, ${o.proxyPort} or ${o.socksPort} is in use; pass --port, --proxy-port and --socks-port to pick others.`);
           throw err;
         });
         const tenant = relay.store.createTenant('demo');
@@ -71,7 +72,7 @@ export function demoCommand(): Command {
         const proxy = `http://127.0.0.1:${relay.proxyPort}`;
         say(`
 Skybridge demo is running (data in ${dir}):
-  relay        ${relay.url} (tunnels, pairing)   HTTP proxy for cloud apps: ${proxy}
+  relay        ${relay.url} (tunnels, pairing)   HTTP proxy for cloud apps: ${proxy}   SOCKS5: 127.0.0.1:${relay.socksPort}
   sample ERP   http://127.0.0.1:${erp.port} (inside the "site"; cloud apps only know it as erp.virtual:443)
   connector    paired to tenant ${tenant.id}, tunnel connected
 

@@ -1,9 +1,15 @@
 import 'reflect-metadata';
+import { setDefaultHighWaterMark } from 'node:stream';
+
+// Node 22's default: 64 KiB stream buffers let one socket write carry several HTTP/2 chunks (Node 20 uses 16 KiB).
+setDefaultHighWaterMark(false, 64 * 1024);
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../common/version.js';
 import { agentCommands } from './agent-commands.js';
 import { demoCommand } from './demo.js';
 import { relayCommands } from './relay-commands.js';
+import { auditCommands } from './audit-commands.js';
+import { exportCommand } from './export-command.js';
 
 const program = new Command('skybridge')
   .description('Skybridge: cloud applications reach on-premise systems through an outbound-only tunnel.')
@@ -14,6 +20,8 @@ const program = new Command('skybridge')
 program.addCommand(relayCommands());
 program.addCommand(agentCommands());
 program.addCommand(demoCommand());
+program.addCommand(auditCommands());
+program.addCommand(exportCommand());
 
 // Usage errors exit 2, failures of a valid command exit 1 (set by each action), help and version 0.
 function exitOverrideAll(cmd: Command): void {

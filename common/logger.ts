@@ -7,7 +7,7 @@ export type { Logger };
  * Known secret-bearing fields are redacted wherever they appear, as a second
  * line of defence: code should not log them in the first place.
  */
-export function createLogger(name: string, level = process.env.SKYBRIDGE_LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(name: string, level = process.env.SKYBRIDGE_LOG_LEVEL ?? 'info', destination?: pino.DestinationStream): Logger {
   return pino(
     {
       name,
@@ -36,7 +36,7 @@ export function createLogger(name: string, level = process.env.SKYBRIDGE_LOG_LEV
         censor: '[redacted]',
       },
     },
-    pino.destination({ fd: 2, sync: false }),
+    destination ?? pino.destination({ fd: 2, sync: false }),
   );
 }
 

@@ -268,13 +268,17 @@ export async function signConnectorCsr(
 ): Promise<{ certPem: string; serial: string; fingerprint: string; notAfter: string }> {
   const csr = await inspectCsr(csrPem);
   const now = Date.now();
-  const notAfter = new Date(now + (opts.validityDays ?? 90) * DAY_MS);
+  const validityMs = (opts.validityDays ?? 90) * DAY_MS;
+  const notAfter = new Date(now + validityMs);
+  // Back-date for clock skew, but never by more than a tenth of the validity: the connector renews at two
+  // thirds of notBefore..notAfter, which must stay in the future for short-lived certificates.
+  const notBefore = new Date(now - Math.min(CLOCK_SKEW_MS, validityMs / 10));
   const serial = randomSerial();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject: [{ CN: [opts.connectorId] }, { O: ['Skybridge connector'] }],
     issuer: ca.cert.subjectName,
-    notBefore: new Date(now - CLOCK_SKEW_MS),
+    notBefore,
     notAfter,
     publicKey: csr.publicKey,
     signingKey: ca.signer,

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../common/logger.js';
 import { isSkybridgeError, ErrorCode } from '../shared/errors.js';
-import { CA_PATH, HEALTH_PATH, PAIR_PATH, type ApiErrorBody } from '../shared/tunnel.js';
+import { CA_PATH, HEALTH_PATH, PAIR_PATH, RENEW_PATH, type ApiErrorBody } from '../shared/tunnel.js';
+import { renewCertificate, type RenewalDeps } from './renewal.js';
 import { pairingHttpStatus, type PairingService } from './pairing-service.js';
 import type { TunnelRegistry } from './tunnel-registry.js';
 
@@ -9,8 +10,16 @@ export interface ControlApiDeps {
   pairing: PairingService;
   registry: TunnelRegistry;
   trustAnchorPem: string;
+  renewal: RenewalDeps;
   logger: Logger;
   version: string;
+}
+
+/** Certificate problems are 401 (403 when revoked); pairing problems as the pairing service says. */
+function apiStatusFor(code: ErrorCode): number {
+  if (code === ErrorCode.CertificateMissing || code === ErrorCode.CertificateExpired || code === ErrorCode.CertificateInvalid || code === ErrorCode.ConnectorUnknown) return 401;
+  if (code === ErrorCode.ConnectorRevoked) return 403;
+  return pairingHttpStatus(code);
 }
 
 const MAX_BODY = 64 * 1024;
@@ -61,11 +70,21 @@ export function createControlApi(deps: ControlApiDeps) {
         deps.logger.info({ connectorId: answer.connectorId, tenantId: answer.tenantId, location: answer.location, remote }, 'connector paired');
         return sendJson(res, 200, answer);
       }
+      if (path === RENEW_PATH) {
+        if (req.method !== 'POST') return sendError(res, 405, ErrorCode.MethodNotAllowed, `Use POST ${RENEW_PATH}.`);
+        let body: unknown;
+        try {
+          body = await readJson(req);
+        } catch {
+          return sendError(res, 400, ErrorCode.BadRequest, 'The renewal request must be a JSON body under 64 KB.');
+        }
+        return sendJson(res, 200, await renewCertificate(req, body, deps.renewal));
+      }
       return sendError(res, 404, ErrorCode.NotFound, `Nothing is served at ${path}.`);
     } catch (err) {
       if (isSkybridgeError(err)) {
         deps.logger.warn({ code: err.code, remote: req.socket.remoteAddress }, `control API refused: ${err.message}`);
-        return sendError(res, pairingHttpStatus(err.code), err.code, err.message);
+        return sendError(res, apiStatusFor(err.code), err.code, err.message);
       }
       deps.logger.error({ err: (err as Error).message }, 'control API failure');
       return sendError(res, 500, 'INTERNAL', 'The relay failed to handle this request; see its log.');

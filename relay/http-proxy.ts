@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/logger.js';
 import { sendRefusal, writeRawRefusal } from '../common/http-text.js';
+import { batchedPipe } from '../common/batched-pipe.js';
 import { ErrorCode, httpStatusFor } from '../shared/errors.js';
 import { MetaHeader } from '../shared/tunnel.js';
 import { admit, cloudResponseHeaders, tunnelRequestHeaders } from './cloud-request.js';
@@ -50,6 +51,7 @@ export function createHttpProxy(deps: HttpProxyDeps): http.Server {
   });
 
   server.on('request', (req, res) => {
+    const arrived = performance.now();
     const target = parseProxyTarget(req.url ?? '');
     if (!target.ok) {
       req.resume();
@@ -63,6 +65,7 @@ export function createHttpProxy(deps: HttpProxyDeps): http.Server {
       return sendRefusal(res, admission.code, admission.message, extra);
     }
     const headers = tunnelRequestHeaders(req, target, admission.app);
+    headers[MetaHeader.RelayMs] = (performance.now() - arrived).toFixed(2);
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0');
     let stream: http2.ClientHttp2Stream;
     try {
@@ -76,7 +79,7 @@ export function createHttpProxy(deps: HttpProxyDeps): http.Server {
       answered = true;
       const status = Number(h[':status'] ?? 502);
       res.writeHead(status, cloudResponseHeaders(h));
-      stream.pipe(res);
+      batchedPipe(stream, res);
     });
     stream.on('error', (err) => {
       if (!answered) {

@@ -32,6 +32,16 @@ export interface Connector {
   createdAt: string;
   lastSeenAt?: string;
   revokedAt?: string;
+  /** Set while the connector's tunnel is up on a running relay. */
+  onlineSince?: string;
+}
+
+export interface RelayEvent {
+  at: string;
+  tenantId?: string;
+  connectorId?: string;
+  type: string;
+  message: string;
 }
 
 export interface NewConnector {
@@ -119,6 +129,30 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: connector presence (for 'connector list') and a relay event log (refusals, revocations).
+  `
+  ALTER TABLE connectors ADD COLUMN online_since TEXT;
+  CREATE TABLE relay_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    tenant_id TEXT,
+    connector_id TEXT,
+    type TEXT NOT NULL,
+    message TEXT NOT NULL
+  );
+  CREATE INDEX relay_events_at ON relay_events(at);
+  `,
+  // 3: every audit chain head a connector reported (docs/audit.md), kept so 'audit verify' can prove its chain was not rewritten.
+  `
+  CREATE TABLE audit_heads (
+    connector_id TEXT NOT NULL REFERENCES connectors(id),
+    seq INTEGER NOT NULL,
+    mac TEXT NOT NULL,
+    entry_time TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (connector_id, seq)
+  );
+  `,
 ];
 
 interface TenantRow {
@@ -151,6 +185,7 @@ interface ConnectorRow {
   created_at: string;
   last_seen_at: string | null;
   revoked_at: string | null;
+  online_since: string | null;
   fingerprint: string;
   serial: string;
   not_after: string;
@@ -181,6 +216,7 @@ function toConnector(r: ConnectorRow): Connector {
   };
   if (r.last_seen_at !== null) c.lastSeenAt = r.last_seen_at;
   if (r.revoked_at !== null) c.revokedAt = r.revoked_at;
+  if (r.online_since !== null) c.onlineSince = r.online_since;
   return c;
 }
 
@@ -188,7 +224,7 @@ const APP_SELECT = `SELECT a.id, a.tenant_id, t.name AS tenant_name, a.name, a.c
   FROM apps a JOIN tenants t ON t.id = a.tenant_id`;
 
 const CONNECTOR_COLUMNS = `c.id, c.tenant_id, c.location, c.hostname, c.version, c.created_at,
-  c.last_seen_at, c.revoked_at, k.fingerprint, k.serial, k.not_after`;
+  c.last_seen_at, c.revoked_at, c.online_since, k.fingerprint, k.serial, k.not_after`;
 
 /** Joins each connector to its newest certificate. */
 const CONNECTOR_SELECT = `SELECT ${CONNECTOR_COLUMNS}
@@ -217,7 +253,12 @@ function cleanName(kind: string, name: string): string {
  * relay runs, so every multi-step change is one IMMEDIATE transaction and WAL
  * lets readers proceed while the other process writes.
  */
+const APP_CACHE_MS = 5_000;
+const APP_CACHE_MAX = 10_000;
+
 export class RelayStore {
+  private readonly appCache = new Map<string, { app: App; until: number }>();
+  private findAppStmt?: ReturnType<Database.Database['prepare']>;
   private constructor(private readonly db: Database.Database) {}
 
   static open(dataDir: string): RelayStore {
@@ -307,9 +348,26 @@ export class RelayStore {
   }
 
   /** Looks the token up by its hash, so no comparison ever runs on the secret itself. */
+  /**
+   * Every proxied request asks this, so the statement is prepared once and hits
+   * are cached briefly (by token hash, never the token). Misses are not cached:
+   * a new app works at once; a change to an existing app shows within APP_CACHE_MS.
+   */
   findAppByToken(token: string): App | undefined {
-    const row = this.db.prepare(`${APP_SELECT} WHERE a.token_hash = ?`).get(sha256Hex(token)) as AppRow | undefined;
-    return row && toApp(row);
+    const hash = sha256Hex(token);
+    const now = Date.now();
+    const hit = this.appCache.get(hash);
+    if (hit && hit.until > now) return hit.app;
+    this.findAppStmt ??= this.db.prepare(`${APP_SELECT} WHERE a.token_hash = ?`);
+    const row = this.findAppStmt.get(hash) as AppRow | undefined;
+    if (!row) {
+      this.appCache.delete(hash);
+      return undefined;
+    }
+    const app = toApp(row);
+    if (this.appCache.size >= APP_CACHE_MAX) this.appCache.clear();
+    this.appCache.set(hash, { app, until: now + APP_CACHE_MS });
+    return app;
   }
 
   listApps(tenantId: string): App[] {
@@ -438,6 +496,76 @@ export class RelayStore {
       .prepare('UPDATE connectors SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?')
       .run(new Date().toISOString(), id);
     if (result.changes === 0) throw new SkybridgeError(ErrorCode.ConnectorUnknown, `There is no connector with id ${id}.`);
+  }
+
+  // --- presence and relay events
+
+  /** Marks a connector's tunnel up (an ISO time) or down (undefined). */
+  setConnectorOnline(id: string, sinceIso: string | undefined): void {
+    this.db.prepare('UPDATE connectors SET online_since = ?, last_seen_at = ? WHERE id = ?').run(sinceIso ?? null, new Date().toISOString(), id);
+  }
+
+  /** At relay start nothing is online, whatever a previous run left behind after a crash. */
+  clearPresence(): void {
+    this.db.prepare('UPDATE connectors SET online_since = NULL WHERE online_since IS NOT NULL').run();
+  }
+
+  /** Ids of revoked connectors; the running relay polls this to drop their tunnels at once. */
+  revokedConnectorIds(): string[] {
+    return (this.db.prepare('SELECT id FROM connectors WHERE revoked_at IS NOT NULL').all() as { id: string }[]).map((r) => r.id);
+  }
+
+  recordEvent(e: { type: string; message: string; tenantId?: string; connectorId?: string }): void {
+    this.db
+      .prepare('INSERT INTO relay_events (at, tenant_id, connector_id, type, message) VALUES (?, ?, ?, ?, ?)')
+      .run(new Date().toISOString(), e.tenantId ?? null, e.connectorId ?? null, e.type, e.message);
+  }
+
+  listEvents(opts: { tenantId?: string; limit?: number } = {}): RelayEvent[] {
+    const limit = Math.max(1, Math.min(opts.limit ?? 100, 10_000));
+    const rows = (
+      opts.tenantId === undefined
+        ? this.db.prepare('SELECT at, tenant_id, connector_id, type, message FROM relay_events ORDER BY id DESC LIMIT ?').all(limit)
+        : this.db.prepare('SELECT at, tenant_id, connector_id, type, message FROM relay_events WHERE tenant_id = ? ORDER BY id DESC LIMIT ?').all(opts.tenantId, limit)
+    ) as { at: string; tenant_id: string | null; connector_id: string | null; type: string; message: string }[];
+    return rows.map((r) => ({ at: r.at, tenantId: r.tenant_id ?? undefined, connectorId: r.connector_id ?? undefined, type: r.type, message: r.message }));
+  }
+
+  // --- audit chain heads
+
+  /**
+   * Records a connector's chain head. Heads only move forward: a head at or
+   * below the newest one already kept is accepted only if it is that very
+   * head (a repeat); anything else means the connector's chain went back or
+   * forked, and is refused so the kept history stays the evidence.
+   */
+  recordAuditHead(connectorId: string, head: { seq: number; mac: string; time: string }): { stored: boolean } {
+    return this.db.transaction(() => {
+      const newest = this.db
+        .prepare('SELECT seq, mac FROM audit_heads WHERE connector_id = ? ORDER BY seq DESC LIMIT 1')
+        .get(connectorId) as { seq: number; mac: string } | undefined;
+      if (newest && head.seq === newest.seq && head.mac === newest.mac) return { stored: false };
+      if (newest && head.seq <= newest.seq) {
+        const same = this.db.prepare('SELECT mac FROM audit_heads WHERE connector_id = ? AND seq = ?').get(connectorId, head.seq) as { mac: string } | undefined;
+        if (same?.mac === head.mac) return { stored: false };
+        throw new SkybridgeError(
+          ErrorCode.Conflict,
+          `The relay already holds audit head seq ${newest.seq} for this connector; a head at seq ${head.seq} with a different hash means the audit chain went back or was rewritten.`,
+        );
+      }
+      this.db
+        .prepare('INSERT INTO audit_heads (connector_id, seq, mac, entry_time, received_at) VALUES (?, ?, ?, ?, ?)')
+        .run(connectorId, head.seq, head.mac, head.time, new Date().toISOString());
+      return { stored: true };
+    }).immediate();
+  }
+
+  /** Heads of one connector with seq above `afterSeq`, oldest first. */
+  listAuditHeads(connectorId: string, afterSeq = 0, limit = 1000): { seq: number; mac: string; time: string; receivedAt: string }[] {
+    const rows = this.db
+      .prepare('SELECT seq, mac, entry_time, received_at FROM audit_heads WHERE connector_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      .all(connectorId, afterSeq, Math.max(1, Math.min(limit, 10_000))) as { seq: number; mac: string; entry_time: string; received_at: string }[];
+    return rows.map((r) => ({ seq: r.seq, mac: r.mac, time: r.entry_time, receivedAt: r.received_at }));
   }
 
   // --- settings

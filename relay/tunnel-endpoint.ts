@@ -8,6 +8,7 @@ import { startHeartbeat } from '../common/heartbeat.js';
 import { ErrorCode } from '../shared/errors.js';
 import { SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES, TUNNEL_PATH, TUNNEL_UPGRADE_TOKEN } from '../shared/tunnel.js';
 import type { RelayStore } from './store.js';
+import { parseConnectorIdentity } from './ca.js';
 import type { LiveTunnel, TunnelRegistry } from './tunnel-registry.js';
 
 export interface TunnelEndpointDeps {
@@ -57,13 +58,16 @@ export function handleTunnelUpgrade(req: IncomingMessage, rawSocket: Duplex, hea
   if (connector.revokedAt) {
     return refuse(403, ErrorCode.ConnectorRevoked, `Connector ${connector.id} was revoked on ${connector.revokedAt}; pair it again with a new pairing code if that was a mistake.`);
   }
+  // Defence in depth: the certificate's own tenant and location must be the ones the store has for it.
+  const identity = parseConnectorIdentity(peer.raw);
+  if (!identity || identity.connectorId !== connector.id || identity.tenantId !== connector.tenantId || identity.location !== connector.location) {
+    return refuse(401, ErrorCode.CertificateInvalid, 'The connector certificate does not carry the tenant and location it was registered for; pair the connector again.');
+  }
   const current = registry.get(connector.tenantId, connector.location);
   if (current && current.connectorId !== connector.id) {
-    return refuse(
-      409,
-      ErrorCode.LocationTaken,
-      `Connector ${current.connectorId} is already online for this subaccount and location "${connector.location}"; give this connector a different location ID.`,
-    );
+    const message = `Connector ${current.connectorId} is already online for this subaccount and location "${connector.location}"; give this connector a different location ID.`;
+    store.recordEvent({ type: 'location-taken', tenantId: connector.tenantId, connectorId: connector.id, message });
+    return refuse(409, ErrorCode.LocationTaken, message);
   }
 
   const agentVersion = String(req.headers['skybridge-agent-version'] ?? 'unknown').slice(0, 64);
@@ -109,14 +113,15 @@ export function handleTunnelUpgrade(req: IncomingMessage, rawSocket: Duplex, hea
     session.on('close', () => {
       stopHeartbeat();
       registry.remove(tunnel);
-      logger.info({ connectorId: connector.id, tenantId: connector.tenantId, location: connector.location }, 'connector disconnected');
       try {
-        store.touchConnector(connector.id, new Date().toISOString());
+        if (registry.byConnector(connector.id).length === 0) store.setConnectorOnline(connector.id, undefined);
       } catch {
         // The store may already be closed during shutdown.
       }
+      logger.info({ connectorId: connector.id, tenantId: connector.tenantId, location: connector.location }, 'connector disconnected');
     });
     store.touchConnector(connector.id, new Date().toISOString(), agentVersion);
+    store.setConnectorOnline(connector.id, tunnel.connectedAt.toISOString());
     logger.info({ connectorId: connector.id, tenantId: connector.tenantId, location: connector.location, remote, agentVersion }, 'connector connected');
   });
 }

@@ -9,6 +9,10 @@ export const ErrorCode = {
   AccessDenied: 'ACCESS_DENIED',
   BackendUnreachable: 'BACKEND_UNREACHABLE',
   BackendTimeout: 'BACKEND_TIMEOUT',
+  /** TCP (SOCKS5): the back end actively refused the connection (SOCKS5 reply 0x05). */
+  BackendRefused: 'BACKEND_REFUSED',
+  /** TCP (SOCKS5): the system's maxConnections are all in use. */
+  ConnectionLimit: 'CONNECTION_LIMIT',
   BadRequest: 'BAD_REQUEST',
   MethodNotAllowed: 'METHOD_NOT_ALLOWED',
   TunnelError: 'TUNNEL_ERROR',
@@ -28,6 +32,8 @@ export const ErrorCode = {
   NotFound: 'NOT_FOUND',
   Conflict: 'CONFLICT',
   InvalidInput: 'INVALID_INPUT',
+  /** `skybridge audit verify` found an edited, removed, inserted, reordered or cut-off entry. */
+  AuditTampered: 'AUDIT_TAMPERED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -39,6 +45,8 @@ export const httpStatusFor: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.AccessDenied]: 403,
   [ErrorCode.BackendUnreachable]: 502,
   [ErrorCode.BackendTimeout]: 504,
+  [ErrorCode.BackendRefused]: 502,
+  [ErrorCode.ConnectionLimit]: 503,
   [ErrorCode.BadRequest]: 400,
   [ErrorCode.MethodNotAllowed]: 405,
   [ErrorCode.TunnelError]: 502,

@@ -10,6 +10,8 @@ export const TUNNEL_PATH = '/v1/tunnel';
 export const TUNNEL_UPGRADE_TOKEN = 'skybridge-tunnel/1';
 export const PAIR_PATH = '/v1/pair';
 export const CA_PATH = '/v1/ca';
+/** mTLS: a connector with a valid certificate asks for a new one (new key) before it expires. */
+export const RENEW_PATH = '/v1/renew';
 export const HEALTH_PATH = '/healthz';
 
 /** Request metadata the relay adds to each stream. Cloud apps cannot set these: the relay strips any incoming `skybridge-*` header first. */
@@ -25,6 +27,8 @@ export const MetaHeader = {
   Upgraded: 'skybridge-upgraded',
   /** Milliseconds the connector spent connecting to the back end and waiting for its answer (`connect;response`). */
   Timing: 'skybridge-timing',
+  /** Set by the relay: milliseconds it spent on the request (token check, routing) before the stream opened. */
+  RelayMs: 'skybridge-relay-ms',
 } as const;
 
 export const META_PREFIX = 'skybridge-';
@@ -70,6 +74,12 @@ export interface PairResponse {
   location: string;
   certificatePem: string;
   caPem: string;
+  notAfter: string;
+}
+
+/** Body of `POST /v1/renew` is `{ csrPem }`; this is the answer. */
+export interface RenewResponse {
+  certificatePem: string;
   notAfter: string;
 }
 

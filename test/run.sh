@@ -11,6 +11,7 @@ export SKYBRIDGE_LOG_LEVEL="${SKYBRIDGE_LOG_LEVEL:-warn}"
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v openssl >/dev/null || missing+=(openssl)
+command -v tinyproxy >/dev/null || [ -x /usr/sbin/tinyproxy ] || missing+=(tinyproxy)   # a corporate proxy for the tunnel tests
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "== installing ${missing[*]} (Debian packages)"
@@ -18,6 +19,23 @@ if ((${#missing[@]})); then
   else
     echo "The tests need: ${missing[*]}. Install them (e.g. sudo apt-get install ${missing[*]}) and run again." >&2
     exit 1
+  fi
+fi
+
+# --- PostgreSQL, OpenLDAP and a SOCKS wrapper for the TCP / SOCKS5 tests -----------
+# Real servers and clients from Debian. Without root they cannot be installed here: those tests then skip.
+tcp_missing=()
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || tcp_missing+=(postgresql)
+[ -x /usr/sbin/slapd ] || tcp_missing+=(slapd)
+command -v ldapsearch >/dev/null || tcp_missing+=(ldap-utils)
+command -v proxychains4 >/dev/null || tcp_missing+=(proxychains4)
+if ((${#tcp_missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing ${tcp_missing[*]} (Debian packages; the tests start their own private servers)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${tcp_missing[@]}" >/dev/null \
+      || { echo "installing ${tcp_missing[*]} failed" >&2; exit 1; }
+  else
+    echo "note: ${tcp_missing[*]} not installed and not root: the PostgreSQL / LDAP tests will be skipped (sudo apt-get install ${tcp_missing[*]})" >&2
   fi
 fi
 
@@ -43,7 +61,10 @@ suite() { # suite NAME CONCURRENCY FILES...: node:test files; every test counts
   local tap="test-results/$name.tap"
   echo "== $name tests"
   if (($# == 0)); then echo "(no $name tests)"; return; fi
-  node --test --test-concurrency="$conc" \
+  # --test-force-exit: a file whose tests are done exits even if a socket was left open;
+  # --test-timeout: a stuck test fails instead of hanging; `timeout`: no suite outlives its budget.
+  timeout --kill-after=30 "${SKYBRIDGE_SUITE_TIMEOUT:-2400}" \
+  node --test --test-concurrency="$conc" --test-force-exit --test-timeout=600000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" "$@"
   local rc=$?

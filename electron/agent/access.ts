@@ -1,5 +1,6 @@
-import { HTTP_METHODS, systemKey, type Resource, type SystemMapping } from '../../shared/config.js';
+import { HTTP_METHODS, isTcpProtocol, systemKey, type Resource, type SystemMapping } from '../../shared/config.js';
 import { ErrorCode } from '../../shared/errors.js';
+import { findSystemForPort } from './tcp-access.js';
 
 /**
  * The connector's allowlist: deny by default, match whole path segments after
@@ -114,7 +115,7 @@ export function methodAllowed(resource: Resource, method: string): boolean {
 
 export function checkAccess(systems: SystemMapping[], req: AccessRequest): AccessDecision {
   const host = req.host.toLowerCase();
-  const system = systems.find((s) => s.virtualHost.toLowerCase() === host && s.virtualPort === req.port);
+  const system = findSystemForPort(systems, host, req.port);
   const name = system ? systemKey(system) : `${printable(host)}:${req.port}`;
   const deny = (reason: string): AccessDecision => ({
     allowed: false,
@@ -123,6 +124,8 @@ export function checkAccess(systems: SystemMapping[], req: AccessRequest): Acces
     ...(system ? { system } : {}),
   });
   if (!system) return deny('no such system is mapped');
+  // Raw TCP has no paths to check: such a system is reachable only through SOCKS5.
+  if (isTcpProtocol(system.protocol)) return deny(`it is a TCP system (protocol ${system.protocol}), reachable only through the SOCKS5 proxy`);
 
   const target = normalizeRequestPath(req.rawTarget);
   if (!target.ok) {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type https from 'node:https';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import { createLogger, type Logger } from '../../common/logger.js';
@@ -9,14 +10,28 @@ import { ConfigStore } from './config-store.js';
 import { createConnectorApi } from './connector-api.js';
 import { readCredentials } from './credentials.js';
 import { handleTunnelStream } from './forwarder.js';
+import { handleTcpStream, TcpConnectionCounter } from './tcp-forwarder.js';
 import { TunnelClient } from './tunnel-client.js';
+import { proxyAgent, readProxyPassword } from './outbound.js';
+import { CertificateRenewer } from './cert-renewal.js';
+import { Evidence } from './evidence.js';
 
 export interface AgentOptions {
   dataDir: string;
   logger?: Logger;
+  /** Prometheus metrics on this port (bound to metricsHost, default loopback); off when undefined. */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** How often the audit chain head goes to the relays (default one minute). */
+  auditHeadIntervalMs?: number;
 }
 
 export const STATUS_FILE = path.join('run', 'status.json');
+
+/** What a tunnel is bound to: a new relay, identity (re-pairing) or proxy needs a new tunnel. */
+function tunnelIdentity(sub: Subaccount): string {
+  return `${sub.relayUrl}|${sub.connectorId}|${sub.proxy?.url ?? ''}|${sub.proxy?.username ?? ''}`;
+}
 
 /**
  * The tunnel agent: one TunnelClient per enabled subaccount, an allowlist
@@ -27,10 +42,14 @@ export const STATUS_FILE = path.join('run', 'status.json');
 export class ConnectorAgent {
   readonly store: ConfigStore;
   readonly api: ConnectorApi;
+  /** Audit log, traffic, usage and metrics (docs/audit.md). */
+  readonly evidence: Evidence;
   private readonly logger: Logger;
   private readonly events = new EventEmitter();
   private readonly tunnels = new Map<string, TunnelClient>();
+  private readonly renewers = new Map<string, CertificateRenewer>();
   private readonly pools = new BackendPools();
+  private readonly tcpConnections = new TcpConnectionCounter();
   private config: AgentConfig;
   private stopWatching?: () => void;
   private statusTimer?: NodeJS.Timeout;
@@ -40,8 +59,12 @@ export class ConnectorAgent {
     this.store = new ConfigStore(opts.dataDir);
     this.config = { version: 1, tunnel: { heartbeatIntervalMs: 10_000, heartbeatTimeoutMs: 30_000, reconnectMinMs: 500, reconnectMaxMs: 30_000 }, subaccounts: [] };
     this.events.setMaxListeners(0);
+    const { metricsPort, metricsHost, auditHeadIntervalMs } = opts;
+    this.evidence = new Evidence({ dataDir: opts.dataDir, logger: this.logger, config: () => this.config, statusOf: (id) => this.statusOf(id), emit: (e) => this.emit(e), metricsPort, metricsHost, auditHeadIntervalMs, agentFor: (id) => this.outboundAgent(id) });
+    this.events.on('event', (e: AgentEvent) => this.evidence.onEvent(e));
     this.api = createConnectorApi({
       store: this.store,
+      evidence: this.evidence,
       statusOf: (id) => this.statusOf(id),
       subscribe: (listener) => {
         this.events.on('event', listener);
@@ -53,9 +76,11 @@ export class ConnectorAgent {
   /** Loads the config (an invalid file refuses to start, naming the field) and brings the tunnels up. */
   start(): void {
     this.config = this.store.load();
+    this.evidence.start(this.config);
     this.apply(this.config);
     this.stopWatching = this.store.watch(
       (cfg) => {
+        this.evidence.configChanged(this.config, cfg);
         this.config = cfg;
         this.apply(cfg);
         this.logger.info('configuration reloaded');
@@ -74,8 +99,11 @@ export class ConnectorAgent {
     this.stopWatching?.();
     for (const t of this.tunnels.values()) t.stop();
     this.tunnels.clear();
+    for (const r of this.renewers.values()) r.stop();
+    this.renewers.clear();
     this.pools.destroy();
     clearTimeout(this.statusTimer);
+    await this.evidence.stop();
     this.writeStatusNow(false);
   }
 
@@ -87,6 +115,12 @@ export class ConnectorAgent {
     this.events.emit('event', event);
   }
 
+  /** How to reach the relay for this subaccount: through its outbound proxy if one is set, else directly. */
+  private outboundAgent(id: string): https.Agent | undefined {
+    const sub = this.subaccount(id);
+    return sub?.proxy ? proxyAgent(sub.proxy, readProxyPassword(this.opts.dataDir, id)) : undefined;
+  }
+
   private subaccount(id: string): Subaccount | undefined {
     return this.config.subaccounts.find((s) => s.id === id);
   }
@@ -96,9 +130,11 @@ export class ConnectorAgent {
     const wanted = new Map(cfg.subaccounts.filter((s) => s.enabled).map((s) => [s.id, s]));
     for (const [id, tunnel] of this.tunnels) {
       const sub = wanted.get(id);
-      if (!sub || tunnel.identity !== `${sub.relayUrl}|${sub.connectorId}`) {
+      if (!sub || tunnel.identity !== tunnelIdentity(sub)) {
         tunnel.stop();
         this.tunnels.delete(id);
+        this.renewers.get(id)?.stop();
+        this.renewers.delete(id);
       }
     }
     for (const [id, sub] of wanted) {
@@ -106,18 +142,29 @@ export class ConnectorAgent {
       const tunnel = new TunnelClient({
         subaccountId: id,
         relayUrl: sub.relayUrl,
-        identity: sub.connectorId,
+        identity: tunnelIdentity(sub).slice(sub.relayUrl.length + 1),
+        agent: () => this.outboundAgent(id),
         credentials: () => readCredentials(this.opts.dataDir, id),
         settings: () => this.config.tunnel,
         logger: this.logger,
         onStream: (stream, headers) =>
-          handleTunnelStream(stream, headers, {
-            subaccountId: id,
-            systems: () => this.subaccount(id)?.systems ?? [],
-            pools: this.pools,
-            logger: this.logger,
-            emit: (e) => this.emit(e),
-          }),
+          // CONNECT streams are cloud apps' SOCKS5 connections to TCP systems; everything else is an HTTP request.
+          headers[':method'] === 'CONNECT'
+            ? handleTcpStream(stream, headers, {
+                subaccountId: id,
+                systems: () => this.subaccount(id)?.systems ?? [],
+                connections: this.tcpConnections,
+                logger: this.logger,
+                emit: (e) => this.emit(e),
+              })
+            : handleTunnelStream(stream, headers, {
+                subaccountId: id,
+                systems: () => this.subaccount(id)?.systems ?? [],
+                pools: this.pools,
+                logger: this.logger,
+                emit: (e) => this.emit(this.evidence.enrich(e)),
+                beforeDenial: (e) => this.evidence.recordDenial(e),
+              }),
       });
       let lastState = tunnel.currentStatus.state;
       tunnel.on('status', (status: TunnelStatus) => {
@@ -129,6 +176,17 @@ export class ConnectorAgent {
       });
       this.tunnels.set(id, tunnel);
       tunnel.start();
+      const renewer = new CertificateRenewer({
+        subaccountId: id,
+        connectorId: sub.connectorId,
+        dataDir: this.opts.dataDir,
+        relayUrl: sub.relayUrl,
+        agent: () => this.outboundAgent(id),
+        logger: this.logger,
+        emit: (e) => this.emit(e),
+      });
+      this.renewers.set(id, renewer);
+      renewer.start();
     }
     this.pools.retain(cfg.subaccounts.flatMap((s) => s.systems));
     this.writeStatus();

@@ -6,7 +6,10 @@ import {
   portSchema,
   resourceSchema,
   systemKey,
+  systemLabel,
+  systemMappingIssues,
   systemSchema,
+  virtualPortsOverlap,
   type AgentConfig,
   type Resource,
   type ResourceInput,
@@ -50,6 +53,19 @@ export const validatedAgentConfigSchema = agentConfigSchema.superRefine((cfg, ct
           message: `${key} is already mapped by systems[${prevSys}]`,
         });
       } else keys.set(key, yi);
+
+      // TCP mappings: port ranges, fields that only make sense for one protocol family, and no two mappings sharing a port.
+      for (const issue of systemMappingIssues(sys)) {
+        ctx.addIssue({ code: 'custom', path: ['subaccounts', si, 'systems', yi, ...issue.path], message: issue.message });
+      }
+      const clash = sub.systems.findIndex((other, oi) => oi < yi && systemKey(other) !== key && virtualPortsOverlap(other, sys));
+      if (clash !== -1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subaccounts', si, 'systems', yi, 'virtualPort'],
+          message: `${systemLabel(sys)} overlaps ${systemLabel(sub.systems[clash]!)} (systems[${clash}])`,
+        });
+      }
 
       const paths = new Map<string, number>();
       sys.resources.forEach((res, ri) => {

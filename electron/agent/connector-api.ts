@@ -1,16 +1,20 @@
+import fs from 'node:fs';
 import { z } from 'zod';
-import { connectorApiSchemas, type ApiInput, type ApiOutput, type AgentEvent, type ConnectorApi, type ConnectorApiMethod, type TunnelStatus } from '../../shared/api.js';
-import { formatIssues } from '../../shared/config.js';
+import { connectorApiSchemas, type ApiInput, type ApiOutput, type AgentEvent, type ConnectorApi, type ConnectorApiMethod, type SubaccountSummary, type TunnelStatus } from '../../shared/api.js';
+import { formatIssues, type Subaccount } from '../../shared/config.js';
 import { ErrorCode, SkybridgeError } from '../../shared/errors.js';
 import { addResource, addSystem, removeResource, removeSystem, resolveSubaccount, updateSystem } from './config-ops.js';
 import type { ConfigStore } from './config-store.js';
 import { certificateInfo } from './pki.js';
-import { readCredentials } from './credentials.js';
+import { credentialsDir, readCredentials } from './credentials.js';
+import { evidenceApi, offlineEvidence, type EvidenceSource } from './evidence-api.js';
 
 export interface ConnectorApiDeps {
   store: ConfigStore;
   statusOf: (subaccountId: string) => TunnelStatus;
   subscribe: (listener: (event: AgentEvent) => void) => () => void;
+  /** Audit, traffic and usage: the running agent's; without it, what the agent saved to disk. */
+  evidence?: EvidenceSource;
 }
 
 function parseInput<M extends ConnectorApiMethod>(method: M, input: unknown): z.output<(typeof connectorApiSchemas)[M]['input']> {
@@ -26,29 +30,51 @@ function parseInput<M extends ConnectorApiMethod>(method: M, input: unknown): z.
  */
 export function createConnectorApi(deps: ConnectorApiDeps): ConnectorApi {
   const { store } = deps;
+  const summary = (s: Subaccount): SubaccountSummary => {
+    let certificateNotAfter: string | undefined;
+    try {
+      certificateNotAfter = certificateInfo(readCredentials(store.dataDir, s.id).certPem).notAfter;
+    } catch {
+      certificateNotAfter = undefined;
+    }
+    return {
+      id: s.id,
+      name: s.name,
+      relayUrl: s.relayUrl,
+      tenantId: s.tenantId,
+      location: s.location,
+      connectorId: s.connectorId,
+      enabled: s.enabled,
+      systemCount: s.systems.length,
+      certificateNotAfter,
+      status: deps.statusOf(s.id),
+    };
+  };
   const api: ConnectorApi = {
     async listSubaccounts() {
-      const cfg = store.load();
-      return cfg.subaccounts.map((s) => {
-        let certificateNotAfter: string | undefined;
-        try {
-          certificateNotAfter = certificateInfo(readCredentials(store.dataDir, s.id).certPem).notAfter;
-        } catch {
-          certificateNotAfter = undefined;
-        }
-        return {
-          id: s.id,
-          name: s.name,
-          relayUrl: s.relayUrl,
-          tenantId: s.tenantId,
-          location: s.location,
-          connectorId: s.connectorId,
-          enabled: s.enabled,
-          systemCount: s.systems.length,
-          certificateNotAfter,
-          status: deps.statusOf(s.id),
-        };
+      return store.load().subaccounts.map(summary);
+    },
+    async setSubaccountEnabled(input: ApiInput<'setSubaccountEnabled'>) {
+      const { subaccount, enabled } = parseInput('setSubaccountEnabled', input);
+      const updated = store.update((cfg) => {
+        const sub = resolveSubaccount(cfg, subaccount);
+        const next = { ...sub, enabled };
+        return { config: { ...cfg, subaccounts: cfg.subaccounts.map((s) => (s.id === sub.id ? next : s)) }, result: next };
       });
+      return summary(updated);
+    },
+    async removeSubaccount(input: ApiInput<'removeSubaccount'>): Promise<ApiOutput<'removeSubaccount'>> {
+      const { subaccount, confirm } = parseInput('removeSubaccount', input);
+      if (confirm !== subaccount) {
+        throw new SkybridgeError(ErrorCode.InvalidInput, `Removing subaccount ${subaccount} deletes its systems and keys; confirm by giving its id.`);
+      }
+      store.update((cfg) => {
+        const sub = resolveSubaccount(cfg, subaccount);
+        return { config: { ...cfg, subaccounts: cfg.subaccounts.filter((s) => s.id !== sub.id) }, result: sub };
+      });
+      // The config no longer names it (a running agent stops its tunnel); now the key material goes.
+      fs.rmSync(credentialsDir(store.dataDir, subaccount), { recursive: true, force: true });
+      return { removed: true };
     },
     async listSystems(input: ApiInput<'listSystems'>) {
       const { subaccount } = parseInput('listSystems', input);
@@ -75,6 +101,7 @@ export function createConnectorApi(deps: ConnectorApiDeps): ConnectorApi {
       const { subaccount, system, path } = parseInput('removeResource', input);
       return store.update((cfg) => removeResource(cfg, subaccount, system, path));
     },
+    ...evidenceApi(deps.evidence ?? offlineEvidence(store)),
     subscribe: deps.subscribe,
   };
   return api;

@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/logger.js';
+import { batchedPipe } from '../../common/batched-pipe.js';
 import { systemKey, type SystemMapping } from '../../shared/config.js';
 import { ErrorCode, httpStatusFor } from '../../shared/errors.js';
 import { HOP_BY_HOP_HEADERS, META_PREFIX, MetaHeader } from '../../shared/tunnel.js';
@@ -17,6 +18,8 @@ export interface ForwarderDeps {
   pools: BackendPools;
   logger: Logger;
   emit: (event: AgentEvent) => void;
+  /** Called with each denial before it is answered; the answer waits for it (the audit entry reaching the disk). */
+  beforeDenial?: (event: RequestEvent) => Promise<void>;
 }
 
 type RequestEvent = Extract<AgentEvent, { type: 'request' }>;
@@ -38,7 +41,7 @@ export function mapLocation(location: string, system: SystemMapping): string {
   return `http://${system.virtualHost}:${system.virtualPort}${m[3] ?? ''}`;
 }
 
-function describeBackendError(err: NodeJS.ErrnoException): string {
+export function describeBackendError(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
@@ -73,9 +76,18 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
   const colon = authority.lastIndexOf(':');
   const host = colon > 0 ? authority.slice(0, colon) : authority;
   const port = colon > 0 ? Number(authority.slice(colon + 1)) : 80;
+  // Traffic detail (docs/audit.md): where it went, how much, and where the time went.
+  const relayMs = Number(headers[MetaHeader.RelayMs] ?? Number.NaN);
+  const route: { to?: { internalHost: string; internalPort: number; resource: string } } = {};
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let backendMs: number | undefined;
+  let connectMs = 0;
+  const round2 = (ms: number) => Math.round(ms * 100) / 100;
 
-  const event = (status: number, outcome: RequestEvent['outcome'], reason?: string): void =>
-    deps.emit({
+  const event = (status: number, outcome: RequestEvent['outcome'], reason?: string): RequestEvent => {
+    const durationMs = round2(performance.now() - started);
+    const e: RequestEvent = {
       type: 'request',
       at: new Date().toISOString(),
       subaccountId: deps.subaccountId,
@@ -88,12 +100,32 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
       status,
       outcome,
       reason,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    });
+      durationMs,
+      ...route.to,
+      bytesIn,
+      bytesOut,
+      timing: {
+        ...(relayMs >= 0 ? { relayMs } : {}),
+        ...(route.to && connectMs > 0 ? { connectMs: round2(connectMs) } : {}),
+        ...(backendMs !== undefined ? { backendMs } : {}),
+        totalMs: round2(durationMs + (relayMs >= 0 ? relayMs : 0)),
+      },
+    };
+    deps.emit(e);
+    return e;
+  };
 
   const refuse = (code: ErrorCode, message: string, outcome: RequestEvent['outcome']) => {
     const status = httpStatusFor[code] ?? 500;
-    event(status, outcome, message);
+    const e = event(status, outcome, message);
+    if (outcome === 'denied' && deps.beforeDenial) {
+      const answer = () => respondRefusal(code, status, message);
+      void deps.beforeDenial(e).then(answer, answer);
+      return;
+    }
+    respondRefusal(code, status, message);
+  };
+  const respondRefusal = (code: ErrorCode, status: number, message: string) => {
     if (stream.destroyed || stream.closed) return;
     if (stream.headersSent) {
       stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -115,6 +147,7 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
   }
   const system = decision.system;
   const sysName = systemKey(system);
+  route.to = { internalHost: system.internalHost, internalPort: system.internalPort, resource: decision.resource.path };
 
   const outHeaders: http.OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -151,8 +184,8 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
     options.rejectUnauthorized = true;
   }
 
-  let connectMs = 0;
   let responded = false;
+  let reported = false;
   let connectTimer: NodeJS.Timeout | undefined;
   let responseTimer: NodeJS.Timeout | undefined;
   const clearTimers = () => {
@@ -182,7 +215,8 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
     clearTimers();
     if (responded) {
       if (!stream.closed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-      event(502, 'error', `back end failed mid-answer: ${err.message}`);
+      if (!reported) event(502, 'error', `back end failed mid-answer: ${err.message}`);
+      reported = true;
       return;
     }
     if (stream.closed || stream.destroyed) return;
@@ -202,6 +236,7 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
   backendReq.on('response', (res) => {
     clearTimers();
     responded = true;
+    backendMs = round2(performance.now() - started - connectMs);
     if (stream.closed || stream.destroyed) {
       res.destroy();
       return;
@@ -225,9 +260,18 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
       return refuse(ErrorCode.BackendUnreachable, `System ${sysName} answered with headers that cannot be relayed (${(err as Error).message}).`, 'error');
     }
     res.pipe(stream);
+    res.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
     res.on('error', () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
     res.on('aborted', () => stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
-    stream.on('finish', () => event(res.statusCode ?? 0, 'allowed'));
+    // An HTTP/2 stream the peer has fully read can close without 'finish': whichever comes first reports the request, once.
+    const done = () => {
+      if (reported) return;
+      reported = true;
+      const whole = res.complete && (stream.rstCode === undefined || stream.rstCode === http2.constants.NGHTTP2_NO_ERROR);
+      event(res.statusCode ?? 0, whole ? 'allowed' : 'error', whole ? undefined : 'the answer was cut off before it was complete');
+    };
+    stream.on('finish', done);
+    stream.on('close', done);
   });
 
   backendReq.on('upgrade', (res, socket: Duplex, head: Buffer) => {
@@ -246,6 +290,8 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
     if (head.length > 0) stream.write(head);
     socket.pipe(stream);
     stream.pipe(socket);
+    socket.on('data', (chunk: Buffer) => (bytesOut += chunk.length));
+    stream.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
     const teardown = () => {
       socket.destroy();
       if (!stream.closed) stream.close(http2.constants.NGHTTP2_CANCEL);
@@ -269,6 +315,8 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
     // never through backendReq (which would buffer them forever once the protocol switched).
     backendReq.end();
   } else {
-    stream.pipe(backendReq);
+    batchedPipe(stream, backendReq);
+    // Counted beside the pipe, after it: a 'data' listener added earlier would start the flow before anyone reads.
+    stream.on('data', (chunk: Buffer) => (bytesIn += chunk.length));
   }
 }

@@ -12,6 +12,8 @@ export interface PairOptions {
   hostname: string;
   /** Per request. The relay may hold a request up to 30 s after repeated failures, so the default allows for that. */
   timeoutMs?: number;
+  /** Reach the relay through an outbound HTTP proxy: returns a fresh CONNECT agent per request. */
+  viaProxy?: () => https.Agent;
 }
 
 export interface PairResult {
@@ -46,10 +48,10 @@ interface Answer {
 
 const TLS_VERIFY_ERRORS = /^(ERR_TLS_CERT_ALTNAME_INVALID|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_\w+)$/;
 
-function send(url: string, options: https.RequestOptions, body: string | undefined, timeoutMs: number): Promise<Answer> {
+function send(url: string, options: https.RequestOptions, body: string | undefined, timeoutMs: number, viaProxy?: () => https.Agent): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    // agent: false, so the unverified first connection is never reused for the verified one.
-    const req = https.request(url, { ...options, agent: false }, (res) => {
+    // A fresh agent (or none) per request, so the unverified first connection is never reused for the verified one.
+    const req = https.request(url, { ...options, agent: viaProxy ? viaProxy() : false }, (res) => {
       const peer = (res.socket as TLSSocket).getPeerCertificate(true);
       const chunks: Buffer[] = [];
       let size = 0;
@@ -140,7 +142,7 @@ export async function pairWithRelay(codeText: string, opts: PairOptions): Promis
 
   // Unverified on purpose: the fingerprint in the code is what makes this answer trustworthy.
   const caUrl = relayEndpoint(code, CA_PATH);
-  const caAnswer = await send(caUrl, { method: 'GET', rejectUnauthorized: false, headers: { accept: 'application/json' } }, undefined, timeoutMs);
+  const caAnswer = await send(caUrl, { method: 'GET', rejectUnauthorized: false, headers: { accept: 'application/json' } }, undefined, timeoutMs, opts.viaProxy);
   if (caAnswer.status !== 200) throw refusal(caAnswer, caUrl);
   const caParsed = caAnswerSchema.safeParse(parseJson(caAnswer, caUrl));
   let anchor: X509Certificate;
@@ -169,6 +171,7 @@ export async function pairWithRelay(codeText: string, opts: PairOptions): Promis
     },
     body,
     timeoutMs,
+    opts.viaProxy,
   );
   if (answer.status < 200 || answer.status > 299) throw refusal(answer, pairUrl);
   const parsed = pairResponseSchema.safeParse(parseJson(answer, pairUrl));

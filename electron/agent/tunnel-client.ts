@@ -27,6 +27,8 @@ export interface TunnelClientOptions {
   credentials: () => TunnelCredentials;
   settings: () => TunnelSettings;
   onStream: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => void;
+  /** A CONNECT agent when the relay is reached through an outbound HTTP proxy; undefined dials directly. */
+  agent?: () => https.Agent | undefined;
   logger: Logger;
 }
 
@@ -110,6 +112,7 @@ export class TunnelClient extends EventEmitter {
     }
     this.setStatus({ state: this.hadTunnel ? 'reconnecting' : 'connecting', reconnects: this.status.reconnects, lastError: this.status.lastError });
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    const viaProxy = this.opts.agent?.();
     const req = https.request({
       host: hostname,
       port: Number(url.port || 443),
@@ -120,7 +123,7 @@ export class TunnelClient extends EventEmitter {
       cert: creds.certPem,
       ca: [creds.trustAnchorPem],
       rejectUnauthorized: true,
-      agent: false,
+      agent: viaProxy ?? false,
       timeout: 15_000,
       minVersion: 'TLSv1.2',
     });
@@ -138,6 +141,16 @@ export class TunnelClient extends EventEmitter {
       res.on('end', () => {
         this.pendingReq = undefined;
         const code = String(res.headers['skybridge-error'] ?? '');
+        // The relay marks every refusal; an unmarked answer on a proxied connection is the proxy's own.
+        if (viaProxy && code === '') {
+          const auth = res.statusCode === 407 || res.statusCode === 401;
+          return this.fail(
+            auth
+              ? `the outbound proxy refused the connection to the relay: proxy authentication failed (HTTP ${res.statusCode}); check the proxy user and password`
+              : `the outbound proxy refused the connection to the relay (HTTP ${res.statusCode})`,
+            auth,
+          );
+        }
         const reason = body.trim() || `the relay answered ${res.statusCode} instead of switching to the tunnel protocol`;
         this.fail(`the relay refused the tunnel: ${reason}`, NEEDS_A_PERSON.has(code));
       });

@@ -556,15 +556,18 @@ export interface RelayHandle {
   dir: string;
   port: number;
   proxyPort: number;
+  /** SOCKS5 port; every relay the harness starts gets a free one (the default 20004 would clash between relays). */
+  socksPort: number;
   child: Child;
   url: string;
 }
 
 /** `skybridge relay start` on fixed ports; resolves once /healthz answers 200. */
-export async function startRelay(dir: string, port?: number, proxyPort?: number): Promise<RelayHandle> {
+export async function startRelay(dir: string, port?: number, proxyPort?: number, socksPort?: number, env: Record<string, string> = {}): Promise<RelayHandle> {
   const p = port ?? (await freePort());
   const q = proxyPort ?? (await freePort());
-  const child = spawnCli('relay', ['relay', 'start', '--data-dir', dir, '--host', '127.0.0.1', '--port', String(p), '--proxy-port', String(q)]);
+  const s = socksPort ?? (await freePort());
+  const child = spawnCli('relay', ['relay', 'start', '--data-dir', dir, '--host', '127.0.0.1', '--port', String(p), '--proxy-port', String(q), '--socks-port', String(s)], env);
   await waitFor(
     async () => {
       child.assertAlive();
@@ -574,7 +577,7 @@ export async function startRelay(dir: string, port?: number, proxyPort?: number)
     20_000,
     `relay /healthz on port ${p}`,
   );
-  return { dir, port: p, proxyPort: q, child, url: `https://127.0.0.1:${p}` };
+  return { dir, port: p, proxyPort: q, socksPort: s, child, url: `https://127.0.0.1:${p}` };
 }
 
 /** `skybridge agent start`; resolves once status.json says every subaccount is connected. */
@@ -713,7 +716,7 @@ export async function setupSite(opts: SiteOptions = {}): Promise<Site> {
     },
     stopRelay: () => relay.child.stop(10_000),
     async startRelay() {
-      relay = await startRelay(relayDir, relay.port, relay.proxyPort);
+      relay = await startRelay(relayDir, relay.port, relay.proxyPort, relay.socksPort);
     },
     async stopAgent() {
       await site.agent?.stop(10_000);

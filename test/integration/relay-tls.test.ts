@@ -82,7 +82,7 @@ describe('relay with an operator-supplied certificate', { timeout: 120_000 }, ()
       port = await freePort();
       proxyPort = await freePort();
       const child = spawnCli('relay', [
-        'relay', 'start', '--data-dir', relayDir, '--host', '127.0.0.1', '--port', String(port), '--proxy-port', String(proxyPort),
+        'relay', 'start', '--data-dir', relayDir, '--host', '127.0.0.1', '--port', String(port), '--proxy-port', String(proxyPort), '--socks-port', String(await freePort()),
         '--cert', server.chainFile, '--key', server.keyFile, '--cert-ca', root.certFile,
       ]);
       await waitFor(
