@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { publicKeyMatches } from '../common/key-match.js';
 import * as x509 from '@peculiar/x509';
 import { createHash, createPrivateKey, createPublicKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -137,7 +138,7 @@ export async function ensureRelayCa(dataDir: string): Promise<RelayCa> {
   await chmod(keyPath, 0o600);
   const certPem = await readFile(certPath, 'utf8');
   const keyPem = await readFile(keyPath, 'utf8');
-  if (!keyMatchesCert(certPem, keyPem)) {
+  if (!publicKeyMatches(certPem, keyPem)) {
     throw new SkybridgeError(ErrorCode.ConfigInvalid, `${keyPath} does not belong to ${certPath}; restore the matching pair.`);
   }
   const cert = new x509.X509Certificate(certPem);
@@ -182,7 +183,7 @@ export async function ensureServerCertificate(dataDir: string, ca: RelayCa, name
   if ((await exists(certPath)) && (await exists(keyPath))) {
     const certPem = await readFile(certPath, 'utf8');
     const keyPem = await readFile(keyPath, 'utf8');
-    if (serverCertUsable(certPem, ca, names, Date.now()) && keyMatchesCert(certPem, keyPem)) return { certPem, keyPem };
+    if (serverCertUsable(certPem, ca, names, Date.now()) && publicKeyMatches(certPem, keyPem)) return { certPem, keyPem };
   }
   const keys = await webcrypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
   const now = Date.now();
@@ -212,15 +213,6 @@ export async function ensureServerCertificate(dataDir: string, ca: RelayCa, name
   return { certPem, keyPem };
 }
 
-function keyMatchesCert(certPem: string, keyPem: string): boolean {
-  try {
-    const fromKey = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
-    const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
-    return fromKey.equals(fromCert);
-  } catch {
-    return false;
-  }
-}
 
 /** Parses a CSR and checks its signature and key strength; the relay signs nothing weaker. */
 export async function inspectCsr(csrPem: string): Promise<x509.Pkcs10CertificateRequest> {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { fsyncDirSync } from '../../common/durable-fs.js';
 import path from 'node:path';
 import { agentConfigSchema, type AgentConfig } from '../../shared/config.js';
 import { ErrorCode, SkybridgeError, isSkybridgeError } from '../../shared/errors.js';
@@ -173,7 +174,7 @@ export class ConfigStore {
       fs.rmSync(tmp, { force: true });
       throw new SkybridgeError(ErrorCode.ConfigInvalid, `cannot write ${this.file}: ${(e as Error).message}`);
     }
-    fsyncDir(this.dataDir);
+    fsyncDirSync(this.dataDir);
   }
 
   private withLock<T>(fn: () => T): T {
@@ -332,16 +333,3 @@ function renameWithRetry(from: string, to: string): void {
   }
 }
 
-/** Makes the rename itself durable; not possible on every platform, and not worth failing the save over. */
-function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* best effort */
-  }
-}

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { createHash, createPublicKey, KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
+import { createHash, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -65,13 +65,4 @@ export function certificateInfo(pem: string): CertificateInfo {
   };
 }
 
-/** True when the certificate was issued for this private key. */
-export function publicKeyMatches(certPem: string, keyPem: string): boolean {
-  try {
-    const fromKey = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
-    const fromCert = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
-    return fromKey.equals(fromCert);
-  } catch {
-    return false;
-  }
-}
+export { publicKeyMatches } from '../../common/key-match.js';

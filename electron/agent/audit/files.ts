@@ -44,16 +44,4 @@ export function listAuditFiles(dir: string): string[] {
   return names.filter((n) => FILE_RE.test(n)).sort();
 }
 
-/** Makes a rename, create or unlink in `dir` durable; best effort where the platform cannot. */
-export function fsyncDirSync(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    /* not supported here (e.g. Windows) */
-  }
-}
+export { fsyncDirSync } from '../../../common/durable-fs.js';
