@@ -58,22 +58,22 @@ check() { # check NAME COMMAND...: a check that is one pass or one fail
 
 suite() { # suite NAME CONCURRENCY FILES...: node:test files; every test counts
   local name=$1 conc=$2; shift 2
-  local tap="test-results/$name.tap"
+  local log="test-results/$name.log"
   echo "== $name tests"
   if (($# == 0)); then echo "(no $name tests)"; return; fi
   # --test-force-exit: a file whose tests are done exits even if a socket was left open;
   # --test-timeout: a stuck test fails instead of hanging; `timeout`: no suite outlives its budget.
+  # The counts come from the spec reporter's closing summary (a file reporter loses it on force-exit).
   timeout --kill-after=30 "${SKYBRIDGE_SUITE_TIMEOUT:-2400}" \
-  node --test --test-concurrency="$conc" --test-force-exit --test-timeout=600000 \
-    --test-reporter=spec --test-reporter-destination=stdout \
-    --test-reporter=tap --test-reporter-destination="$tap" "$@"
-  local rc=$?
+    node --test --test-concurrency="$conc" --test-force-exit --test-timeout=600000 \
+    --test-reporter=spec "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
   local p f c
-  p=$(grep -E '^# pass [0-9]+' "$tap" | tail -1 | awk '{print $3}')
-  f=$(grep -E '^# fail [0-9]+' "$tap" | tail -1 | awk '{print $3}')
-  c=$(grep -E '^# cancelled [0-9]+' "$tap" | tail -1 | awk '{print $3}')
+  p=$(sed -n 's/^ℹ pass \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
+  f=$(sed -n 's/^ℹ fail \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
+  c=$(sed -n 's/^ℹ cancelled \([0-9][0-9]*\)$/\1/p' "$log" | tail -1)
   p=${p:-0}; f=${f:-0}; c=${c:-0}
-  if ((rc != 0 && f + c == 0)); then f=1; fi   # the runner itself failed
+  if ((rc != 0 && f + c == 0)); then f=1; fi   # the runner itself failed (or was stopped by the timeout)
   passed=$((passed + p)); failed=$((failed + f + c))
   ((f + c > 0)) && failures+=("$name tests ($((f + c)))")
   return 0
