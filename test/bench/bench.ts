@@ -13,13 +13,14 @@
  * `--quick` shrinks every size and duration (a smoke run, not a measurement).
  * `SKYBRIDGE_BENCH_NODE_ARGS` passes node flags to relay and agent (e.g. --cpu-prof).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { download, directRoute, latency, load, proxyRoute, round, upload, type LoadResult, type Route } from './measure.js';
+import { zeroFile, download, directRoute, latency, load, proxyRoute, round, upload, type LoadResult, type Route } from './measure.js';
 import { formatMux, type MuxResult } from './mux-compare.js';
 import { OtherLoad, PhaseMonitor, type Watched } from './procfs.js';
 import { cleanupAll, installExitHandlers, run, sleep, startProcess, stopProcess, tempDir, waitFor } from './procs.js';
+import { runBench, writeResults } from './procs.js';
 import { formatReport, type BenchResults, type Measured, type Outcome, type PerRoute, type RouteName, type SlowRun } from './report.js';
 import { REPO_ROOT, startSkybridge, VIRTUAL_HOST, VIRTUAL_PORT, type Skybridge } from './skybridge-setup.js';
 import { sshUnavailable, startSshTunnel, type SshTunnel } from './ssh-setup.js';
@@ -129,19 +130,6 @@ async function setUp(): Promise<Setup> {
   return s;
 }
 
-/** A sparse file of zeros, read once so the page cache holds it: uploads then cost the client the same on every route. */
-function zeroFile(file: string, bytes: number): void {
-  writeFileSync(file, '');
-  truncateSync(file, bytes);
-  const fd = openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(4 * MiB);
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** A 1 GiB upload into a back end reading at `slowRateMBps`, and small GETs over the same path while it runs. */
 async function slowRun(route: Route, file: string): Promise<SlowRun> {
   const expectedSeconds = SETTINGS.bulkBytes / (SETTINGS.slowRateMBps * 1e6);
@@ -234,16 +222,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`${formatReport(results)}\n`);
   if (results.mux.ok) process.stdout.write(`\n${formatMux(results.mux.value)}\n`);
-  const outDir = path.join(REPO_ROOT, 'test-results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'bench.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\nResults written to ${path.join(outDir, 'bench.json')} (run took ${results.durationSeconds} s).\n`);
+  writeResults(REPO_ROOT, 'bench.json', results, results.durationSeconds);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    log(`failed: ${err.stack ?? err.message}`);
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main, log);

@@ -6,7 +6,7 @@
  * process.hrtime over one keep-alive connection.
  */
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run, sleep } from './procs.js';
 
@@ -192,4 +192,17 @@ export async function latency(route: Route, opts: { ratePerSec: number; seconds:
 export function round(n: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
+}
+
+/** A sparse file of zeros, read once so the page cache holds it: uploads then cost the client the same on every route. */
+export function zeroFile(file: string, bytes: number): void {
+  writeFileSync(file, '');
+  truncateSync(file, bytes);
+  const fd = openSync(file, 'r');
+  const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+  try {
+    while (readSync(fd, buf, 0, buf.length, null) > 0);
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -5,7 +5,7 @@
  * fails, or is interrupted; temp dirs are removed the same way.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -142,4 +142,23 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? ` (${last.message})` : ''}`);
     await sleep(100);
   }
+}
+
+/** Writes a bench's results as JSON under test-results/ and says where. */
+export function writeResults(repoRoot: string, fileName: string, results: unknown, durationSeconds: number): void {
+  const outDir = path.join(repoRoot, 'test-results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, fileName), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`\nResults written to ${path.join(outDir, fileName)} (run took ${durationSeconds} s).\n`);
+}
+
+/** Runs a bench's main: exit 0 when done; on failure, log, stop every child process, exit 1. */
+export function runBench(main: () => Promise<void>, log: (msg: string) => void): void {
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      log(`failed: ${err.stack ?? err.message}`);
+      void cleanupAll().finally(() => process.exit(1));
+    },
+  );
 }

@@ -15,13 +15,14 @@
  * process is reported for the throughput phases. Writes test-results/tcp-bench.json.
  * Target (issue 4): SOCKS5 throughput at least 1.5x that of ssh -R.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { download, percentile, round, upload, type Route, type Transfer } from './measure.js';
+import { zeroFile, directRoute, download, percentile, round, upload, type Route, type Transfer } from './measure.js';
 import { OtherLoad, PhaseMonitor, type PhaseUsage, type Watched } from './procfs.js';
 import { cleanupAll, installExitHandlers, run, sleep, startProcess, stopProcess, tempDir, waitFor, type Proc } from './procs.js';
+import { runBench, writeResults } from './procs.js';
 import { REPO_ROOT } from './skybridge-setup.js';
 import { sshUnavailable, startSshTunnel, type SshTunnel } from './ssh-setup.js';
 
@@ -134,12 +135,7 @@ async function socksOpen(socksPort: number, token: string, host: string, port: n
 
 function plainRoute(name: string, port: number): TcpRoute {
   return {
-    name,
-    host: '127.0.0.1',
-    port,
-    target: (p) => p,
-    headers: {},
-    curl: (p) => [`http://127.0.0.1:${port}${p}`],
+    ...directRoute(name, port),
     async open() {
       const t0 = performance.now();
       const socket = await connectTcp(port);
@@ -228,19 +224,6 @@ async function throughput(route: TcpRoute, watched: Watched[], fn: (r: Route) =>
   for (let i = 0; i < SETTINGS.runs; i++) runs.push((await fn(route)).MBps);
   const { processes, system } = monitor.stop();
   return { medianMBps: median(runs), runsMBps: runs, usage: processes, otherCores: system.otherCores };
-}
-
-/** A sparse file of zeros, read once so the page cache holds it: uploads then cost the client the same on every route. */
-function zeroFile(file: string, bytes: number): void {
-  writeFileSync(file, '');
-  truncateSync(file, bytes);
-  const fd = openSync(file, 'r');
-  const buf = Buffer.allocUnsafe(4 * MiB);
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function cpuLine(u: Record<string, PhaseUsage>): string {
@@ -363,16 +346,7 @@ async function main(): Promise<void> {
   lines.push(`SOCKS5 / ssh -R throughput: download ${verdict(r.download)}; upload ${verdict(r.upload)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  const outDir = path.join(REPO_ROOT, 'test-results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(path.join(outDir, 'tcp-bench.json'), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\nResults written to ${path.join(outDir, 'tcp-bench.json')} (run took ${results.durationSeconds} s).\n`);
+  writeResults(REPO_ROOT, 'tcp-bench.json', results, Number(results.durationSeconds));
 }
 
-main().then(
-  () => process.exit(0),
-  (err: Error) => {
-    log(`failed: ${err.stack ?? err.message}`);
-    void cleanupAll().finally(() => process.exit(1));
-  },
-);
+runBench(main, log);
