@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { resourceSchema, systemSchema, portSchema } from './config.js';
+import { resourceSchema, systemSchema, portSchema, httpMethodSchema, resourcePathSchema } from './config.js';
 import {
+  auditLevelSchema,
   auditEntrySchema,
   auditQuerySchema,
   auditVerifyReportSchema,
@@ -54,6 +55,95 @@ export type SubaccountSummary = z.infer<typeof subaccountSummarySchema>;
 const subaccountRef = z.object({ subaccount: z.string().optional() });
 const systemRef = subaccountRef.extend({ system: z.string().regex(/^[^:\s]+:\d{1,5}$/, 'a virtual system as HOST:PORT') });
 
+/** The connector's own client certificate for one subaccount, as shown on the Pairing page. */
+export const certificateDetailsSchema = z.object({
+  subaccount: z.string(),
+  subject: z.string(),
+  issuer: z.string(),
+  serialNumber: z.string(),
+  notBefore: z.string(),
+  notAfter: z.string(),
+  /** Whole days until notAfter (negative once expired). */
+  daysLeft: z.number(),
+  /** SHA-256 of the DER, upper-case hex pairs separated by colons. */
+  fingerprintSha256: z.string(),
+  /** Subject alternative names (the relay's tenant and location URIs). */
+  subjectAltNames: z.array(z.string()),
+});
+export type CertificateDetails = z.infer<typeof certificateDetailsSchema>;
+
+/** Result of "check availability": does the internal host answer? (HTTP: HEAD /; TCP: a connect, plus TLS where the system uses it.) */
+export const availabilitySchema = z.object({
+  system: z.string(),
+  internal: z.string(),
+  reachable: z.boolean(),
+  /** HTTP status of HEAD / for HTTP systems. */
+  status: z.int().optional(),
+  ms: z.number().optional(),
+  /** One sentence on what failed (refused, timed out, certificate not trusted…). */
+  error: z.string().optional(),
+  checkedAt: z.string(),
+});
+export type Availability = z.infer<typeof availabilitySchema>;
+
+/** "Would this request be allowed?": the same decision the forwarder makes, without sending anything. */
+export const accessTestInputSchema = subaccountRef.extend({
+  method: httpMethodSchema.default('GET'),
+  /** Virtual host and port, as a cloud app would name them. */
+  host: z.string().min(1),
+  port: portSchema,
+  /** Request target as sent: path and optional query. */
+  target: z.string().min(1).max(8192),
+  /** Ask as if the request were a WebSocket upgrade. */
+  websocket: z.boolean().optional(),
+});
+export const accessTestResultSchema = z.object({
+  allowed: z.boolean(),
+  /** Why it was refused, or which rule let it through, in a sentence. */
+  reason: z.string(),
+  /** The matched system (`host:port`), when one matched. */
+  system: z.string().optional(),
+  /** The resource that matched, when one did. */
+  resource: resourceSchema.optional(),
+  /** The normalised path that was checked. */
+  path: z.string().optional(),
+  /** HTTP status the cloud app would get when refused (400 or 403). */
+  status: z.int().optional(),
+});
+export type AccessTestResult = z.infer<typeof accessTestResultSchema>;
+
+/** One minute of traffic for the dashboard chart. */
+export const minuteSampleSchema = z.object({
+  /** ISO start of the minute. */
+  minute: z.string(),
+  requests: z.int(),
+  errors: z.int(),
+  denied: z.int(),
+  bytesIn: z.int(),
+  bytesOut: z.int(),
+});
+export type MinuteSample = z.infer<typeof minuteSampleSchema>;
+
+export const dashboardSchema = z.object({
+  /** When the agent process started (ISO). */
+  agentStartedAt: z.string(),
+  version: z.string(),
+  subaccounts: z.array(
+    subaccountSummarySchema.extend({
+      /** The last 30 minutes, oldest first, one entry per minute (zeros included). */
+      minutes: z.array(minuteSampleSchema),
+    }),
+  ),
+});
+export type Dashboard = z.infer<typeof dashboardSchema>;
+
+/** Installation settings the UI edits (desktop-only ones such as start-at-login live in the shell). */
+export const agentSettingsSchema = z.object({
+  auditRetentionDays: z.int().min(0).max(36_500),
+  subaccounts: z.array(z.object({ id: z.string(), name: z.string(), audit: auditLevelSchema })),
+});
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+
 /** Inputs: `subaccount` may be left out while there is only one. */
 export const connectorApiSchemas = {
   listSubaccounts: { input: z.object({}), output: z.array(subaccountSummarySchema) },
@@ -77,6 +167,30 @@ export const connectorApiSchemas = {
   removeSystem: { input: systemRef, output: z.object({ removed: z.literal(true) }) },
   addResource: { input: systemRef.extend({ resource: resourceSchema }), output: systemSchema },
   removeResource: { input: systemRef.extend({ path: z.string() }), output: systemSchema },
+  /** Switch one resource on or off without deleting it, or change its flags. */
+  updateResource: {
+    input: systemRef.extend({
+      path: resourcePathSchema,
+      patch: resourceSchema.pick({ subPaths: true, methods: true, websocket: true, enabled: true, description: true }).partial(),
+    }),
+    output: systemSchema,
+  },
+  checkAvailability: { input: systemRef, output: availabilitySchema },
+  testAccess: { input: accessTestInputSchema, output: accessTestResultSchema },
+  // Pairing and certificates.
+  /** Pair with a relay using a one-time code; `name` labels the subaccount locally. */
+  pairSubaccount: {
+    input: z.object({ code: z.string().min(1).max(4096), name: z.string().max(200).optional() }),
+    output: subaccountSummarySchema,
+  },
+  certificateDetails: { input: z.object({ subaccount: z.string() }), output: certificateDetailsSchema },
+  /** Renew now, without waiting for two thirds of the validity. */
+  renewCertificate: { input: z.object({ subaccount: z.string() }), output: certificateDetailsSchema },
+  // Dashboard and settings.
+  dashboard: { input: z.object({}), output: dashboardSchema },
+  getSettings: { input: z.object({}), output: agentSettingsSchema },
+  setAuditLevel: { input: z.object({ subaccount: z.string(), level: auditLevelSchema }), output: agentSettingsSchema },
+  setAuditRetention: { input: z.object({ days: z.int().min(0).max(36_500) }), output: agentSettingsSchema },
   /** Connect (true) or disconnect (false) one subaccount; the choice is saved and survives restarts. */
   setSubaccountEnabled: { input: z.object({ subaccount: z.string(), enabled: z.boolean() }), output: subaccountSummarySchema },
   /** Removes a subaccount, its systems and its key material. `confirm` must be the subaccount id. */

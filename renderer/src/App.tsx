@@ -1,14 +1,46 @@
-export function App({ version }: { version?: string | undefined }) {
+import { Link, Route, Router, Switch, Redirect } from 'wouter';
+import { useHashLocation } from 'wouter/use-hash-location';
+import { AuditPage } from './pages/AuditPage.js';
+import { DashboardPage } from './pages/DashboardPage.js';
+import { PairingPage } from './pages/PairingPage.js';
+import { SettingsPage } from './pages/SettingsPage.js';
+import { SystemsPage } from './pages/SystemsPage.js';
+import { TrafficPage } from './pages/TrafficPage.js';
+
+/** Pages in navigation order; the path is the hash route (#/systems), so file:// and HTTPS behave alike. */
+export const PAGES = [
+  { path: '/', label: 'Dashboard', component: DashboardPage },
+  { path: '/pairing', label: 'Pairing', component: PairingPage },
+  { path: '/systems', label: 'Systems', component: SystemsPage },
+  { path: '/traffic', label: 'Traffic', component: TrafficPage },
+  { path: '/audit', label: 'Audit', component: AuditPage },
+  { path: '/settings', label: 'Settings', component: SettingsPage },
+] as const;
+
+export function App() {
   return (
-    <main className="placeholder">
-      <h1>Skybridge connector</h1>
-      <p>
-        The desktop UI arrives in a later release; use the <code>skybridge</code> CLI meanwhile.
-      </p>
-      <pre>
-        <code>skybridge --help</code>
-      </pre>
-      {version ? <p className="version">Version {version}</p> : null}
-    </main>
+    <Router hook={useHashLocation}>
+      <div className="app">
+        <nav className="app-nav" aria-label="Main">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.path}>
+                <Link href={p.path}>{p.label}</Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main className="app-main">
+          <Switch>
+            {PAGES.map((p) => (
+              <Route key={p.path} path={p.path} component={p.component} />
+            ))}
+            <Route>
+              <Redirect to="/" />
+            </Route>
+          </Switch>
+        </main>
+      </div>
+    </Router>
   );
 }

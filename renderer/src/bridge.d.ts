@@ -1,11 +1,4 @@
-/**
- * What electron/preload/preload.cts exposes. Absent when the UI is served to a browser by
- * the headless agent, hence optional.
- */
-interface SkybridgeBridge {
-  readonly version: string;
-}
-
+/** What electron/preload/preload.cts exposes; absent when the headless agent serves the UI to a browser. */
 interface Window {
-  readonly skybridge?: SkybridgeBridge;
+  readonly skybridge?: import('../../shared/ipc.js').DesktopBridge;
 }

@@ -1,0 +1,7 @@
+export function AuditPage() {
+  return (
+    <section aria-labelledby="page-title">
+      <h1 id="page-title">Audit</h1>
+    </section>
+  );
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { agentEventSchema } from './api.js';
+
+/**
+ * Messages between the desktop shell (electron/main) and the agent in its utilityProcess
+ * (electron/agent/agent-process.ts), over `process.parentPort` / `UtilityProcess.postMessage`.
+ * The shell forwards the UI's ConnectorApi calls as `api-call` and gets one `api-result`
+ * per call id; the agent pushes its events unasked.
+ */
+
+export const shellToAgentSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('api-call'), id: z.int().nonnegative(), method: z.string(), input: z.unknown() }),
+  z.object({ type: z.literal('shutdown') }),
+]);
+export type ShellToAgent = z.infer<typeof shellToAgentSchema>;
+
+export const agentToShellSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('agent-ready'), pid: z.int() }),
+  z.object({ type: z.literal('agent-event'), event: agentEventSchema }),
+  z.object({
+    type: z.literal('api-result'),
+    id: z.int().nonnegative(),
+    ok: z.boolean(),
+    value: z.unknown().optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  }),
+]);
+export type AgentToShell = z.infer<typeof agentToShellSchema>;
