@@ -1,18 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Argument, Command, Option } from 'commander';
 import { ConnectorAgent, STATUS_FILE } from '../electron/agent/agent.js';
 import { ConfigStore } from '../electron/agent/config-store.js';
 import { createConnectorApi } from '../electron/agent/connector-api.js';
 import { pairAgent } from '../electron/agent/pair.js';
 import { HTTP_METHODS, SYSTEM_PROTOCOLS, isTcpProtocol, systemKey, systemLabel, type SystemInput, type SystemProtocol } from '../shared/config.js';
 import { ErrorCode, SkybridgeError } from '../shared/errors.js';
+import { AUDIT_LEVELS, type AuditLevel } from '../shared/evidence.js';
+import { resolveSubaccount } from '../electron/agent/config-ops.js';
 import { action, printJson, printValue, say, untilSignal } from './output.js';
 import { intOption } from './relay-commands.js';
 import { parseHostPortRange } from './host-port-range.js';
 import { parseProxyOption, readSecretFile, subaccountCommands } from './subaccount-commands.js';
 import { noteAdminChange, withAdminNotes } from '../electron/agent/audit/actor.js';
 import { agentLogging } from './agent-logging.js';
+import { addUiOptions, describeUi, startUiForAgent, uiCommands, type UiCliOptions } from './ui-commands.js';
+import type { HeadlessUi } from '../electron/agent/web/headless-ui.js';
 
 /** The API without a running agent: it edits the config file, which a running agent reloads. */
 function offlineApi(dataDir: string) {
@@ -62,7 +66,7 @@ export function agentCommands(): Command {
       }),
     );
 
-  agent
+  const start = agent
     .command('start')
     .description('run the tunnel agent until stopped (SIGINT/SIGTERM)')
     .addOption(dataDirOption())
@@ -71,20 +75,32 @@ export function agentCommands(): Command {
     .option('--log-file <file>', 'write JSON logs to this file instead of stderr, rotated daily and by size (e.g. /var/log/skybridge/agent.log)')
     .option('--log-max-size <size>', 'rotate the log file at this size (e.g. 10m, 500k)', '10m')
     .option('--log-keep <count>', 'rotated log files to keep', intOption(1, 1000), 14)
-    .addOption(new Option('--audit-head-interval <ms>', 'how often the audit chain head goes to the relay').argParser(intOption(100, 3_600_000)).hideHelp())
-    .action(
-      action(async (o: { dataDir: string; metricsPort?: number; metricsHost: string; logFile?: string; logMaxSize: string; logKeep: number; auditHeadInterval?: number }) => {
-        fs.mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-        const logging = await agentLogging(o.dataDir, o);
-        const runner = new ConnectorAgent({ dataDir: o.dataDir, logger: logging.logger, metricsPort: o.metricsPort, metricsHost: o.metricsHost, auditHeadIntervalMs: o.auditHeadInterval });
-        runner.start();
-        const subs = runner.store.load().subaccounts;
-        say(subs.length === 0 ? "agent: running, but no subaccount is paired yet; run 'skybridge agent pair CODE'." : `agent: running with ${subs.length} subaccount(s).`);
-        await untilSignal();
-        await runner.stop();
-        logging.close();
-      }),
-    );
+    .addOption(new Option('--audit-head-interval <ms>', 'how often the audit chain head goes to the relay').argParser(intOption(100, 3_600_000)).hideHelp());
+  addUiOptions(start).action(
+    action(async (o: { dataDir: string; metricsPort?: number; metricsHost: string; logFile?: string; logMaxSize: string; logKeep: number; auditHeadInterval?: number } & UiCliOptions) => {
+      fs.mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+      const logging = await agentLogging(o.dataDir, o);
+      const runner = new ConnectorAgent({ dataDir: o.dataDir, logger: logging.logger, metricsPort: o.metricsPort, metricsHost: o.metricsHost, auditHeadIntervalMs: o.auditHeadInterval });
+      runner.start();
+      let ui: HeadlessUi | undefined;
+      if (o.uiPort !== undefined) {
+        try {
+          ui = await startUiForAgent(runner, o.dataDir, { ...o, uiPort: o.uiPort }, logging.logger, false);
+        } catch (err) {
+          await runner.stop();
+          logging.close();
+          throw err;
+        }
+      }
+      const subs = runner.store.load().subaccounts;
+      say(subs.length === 0 ? "agent: running, but no subaccount is paired yet; run 'skybridge agent pair CODE'." : `agent: running with ${subs.length} subaccount(s).`);
+      if (ui) for (const line of describeUi(ui, o.uiHost)) say(line);
+      await untilSignal();
+      await ui?.close();
+      await runner.stop();
+      logging.close();
+    }),
+  );
 
   agent
     .command('status')
@@ -102,6 +118,7 @@ export function agentCommands(): Command {
     );
 
   agent.addCommand(subaccountCommands());
+  agent.addCommand(uiCommands());
 
   const system = agent.command('system').description('system mappings: virtual host:port to internal host:port');
   system
@@ -231,5 +248,156 @@ export function agentCommands(): Command {
         await offlineApi(o.dataDir).removeResource({ subaccount: o.subaccount, system: o.system, path: o.path });
       }),
     );
+  uiParityCommands(agent, system, resource);
   return agent;
+}
+
+/** The subaccount a command means: the one named, or the only one paired. */
+function subaccountId(dataDir: string, id: string | undefined): string {
+  return resolveSubaccount(new ConfigStore(dataDir).load(), id).id;
+}
+
+/** What the UI can do, from the command line too: check a system, test access, certificates, settings, switch resources. */
+function uiParityCommands(agent: Command, system: Command, resource: Command): void {
+  system
+    .command('check <host:port>')
+    .description('does the internal system answer? HTTP: HEAD / as the connector would send it; TCP: a connect (and TLS handshake); exits 1 when it does not')
+    .addOption(dataDirOption())
+    .addOption(subaccountOption())
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (virtual: string, o: { dataDir: string; subaccount?: string; json?: boolean }) => {
+        const r = await offlineApi(o.dataDir).checkAvailability({ subaccount: o.subaccount, system: virtual });
+        if (o.json) printJson(r);
+        else printValue(r.reachable ? 'reachable' : 'unreachable');
+        if (!r.reachable) throw new SkybridgeError(ErrorCode.BackendUnreachable, `${r.system} -> ${r.internal} is not reachable from here: ${r.error ?? 'no answer'}`);
+        if (!o.json) say(`${r.system} -> ${r.internal}: ${r.status !== undefined ? `HEAD / answered ${r.status}` : 'connected'} in ${r.ms ?? '?'} ms`);
+      }),
+    );
+
+  for (const [name, enabled] of [['enable', true], ['disable', false]] as const) {
+    resource
+      .command(name)
+      .description(`switch a resource ${enabled ? 'on' : 'off'} (a switched-off resource stays in the file but allows nothing)`)
+      .addOption(dataDirOption())
+      .addOption(subaccountOption())
+      .requiredOption('--system <host:port>', 'the virtual system')
+      .requiredOption('--path <path>', 'the resource path')
+      .action(
+        action(async (o: { dataDir: string; subaccount?: string; system: string; path: string }) => {
+          await offlineApi(o.dataDir).updateResource({ subaccount: o.subaccount, system: o.system, path: o.path, patch: { enabled } });
+          say(`Resource ${o.path} on ${o.system} is switched ${enabled ? 'on' : 'off'}; a running agent applies it within a second.`);
+        }),
+      );
+  }
+
+  agent
+    .command('access')
+    .description('would a request be allowed? the same decision the connector makes, without sending anything')
+    .command('test')
+    .description("prints allowed or denied and says which resource matched or why it was refused; exits 1 when it would be refused")
+    .addOption(dataDirOption())
+    .addOption(subaccountOption())
+    .option('--method <method>', 'HTTP method', 'GET')
+    .requiredOption('--host <host>', 'virtual host, as a cloud app names it')
+    .requiredOption('--port <port>', 'virtual port', intOption(1, 65535))
+    .requiredOption('--path <target>', 'request path, with an optional ?query, as sent')
+    .option('--websocket', 'as a WebSocket upgrade')
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (o: { dataDir: string; subaccount?: string; method: string; host: string; port: number; path: string; websocket?: boolean; json?: boolean }) => {
+        const [method, ...more] = methodsList(o.method);
+        if (!method || more.length) throw new SkybridgeError(ErrorCode.InvalidInput, `--method takes one method, e.g. GET; got "${o.method}".`);
+        const r = await offlineApi(o.dataDir).testAccess({
+          subaccount: o.subaccount,
+          method: method as (typeof HTTP_METHODS)[number],
+          host: o.host,
+          port: o.port,
+          target: o.path,
+          ...(o.websocket ? { websocket: true } : {}),
+        });
+        if (o.json) printJson(r);
+        else printValue(r.allowed ? 'allowed' : 'denied');
+        if (!r.allowed) throw new SkybridgeError(r.status === 400 ? ErrorCode.BadRequest : ErrorCode.AccessDenied, r.reason);
+        if (!o.json) say(r.reason);
+      }),
+    );
+
+  const certificate = agent.command('certificate').description("this connector's client certificate for a subaccount");
+  certificate
+    .command('show')
+    .description('subject, issuer, validity, fingerprint and names of the certificate')
+    .addOption(dataDirOption())
+    .addOption(subaccountOption())
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (o: { dataDir: string; subaccount?: string; json?: boolean }) => {
+        const d = await offlineApi(o.dataDir).certificateDetails({ subaccount: subaccountId(o.dataDir, o.subaccount) });
+        if (o.json) return printJson(d);
+        const rows: [string, string][] = [
+          ['subaccount', d.subaccount],
+          ['subject', d.subject],
+          ['issuer', d.issuer],
+          ['serial', d.serialNumber],
+          ['not-before', d.notBefore],
+          ['not-after', d.notAfter],
+          ['days-left', String(d.daysLeft)],
+          ['sha256', d.fingerprintSha256],
+          ...d.subjectAltNames.map((n): [string, string] => ['name', n]),
+        ];
+        for (const [k, v] of rows) printValue(`${k}\t${v}`);
+      }),
+    );
+  certificate
+    .command('renew')
+    .description('renew now with a new key, without waiting for two thirds of the validity (with the agent stopped: a running agent renews through its UI); prints the new expiry')
+    .addOption(dataDirOption())
+    .addOption(subaccountOption())
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (o: { dataDir: string; subaccount?: string; json?: boolean }) => {
+        const d = await offlineApi(o.dataDir).renewCertificate({ subaccount: subaccountId(o.dataDir, o.subaccount) });
+        if (o.json) return printJson(d);
+        printValue(d.notAfter);
+        say(`Certificate of subaccount ${d.subaccount} renewed: valid until ${d.notAfter} (${d.daysLeft} days), sha256 ${d.fingerprintSha256}.`);
+      }),
+    );
+
+  const settings = agent.command('settings').description('audit level per subaccount and audit retention');
+  settings
+    .command('show')
+    .description('the audit retention and each subaccount\'s audit level')
+    .addOption(dataDirOption())
+    .option('--json', 'machine-readable output')
+    .action(
+      action(async (o: { dataDir: string; json?: boolean }) => {
+        const s = await offlineApi(o.dataDir).getSettings({});
+        if (o.json) return printJson(s);
+        printValue(`retention-days\t${s.auditRetentionDays}`);
+        for (const sub of s.subaccounts) printValue(`audit-level\t${sub.id}\t${sub.audit}`);
+      }),
+    );
+  settings
+    .command('audit-level')
+    .description('what a subaccount writes to the audit log: security (denials, changes, tunnel and certificate events), all (also every request), off')
+    .addArgument(new Argument('<subaccount>', 'subaccount id'))
+    .addArgument(new Argument('<level>', 'the audit level').choices([...AUDIT_LEVELS]))
+    .addOption(dataDirOption())
+    .action(
+      action(async (subaccount: string, level: AuditLevel, o: { dataDir: string }) => {
+        await offlineApi(o.dataDir).setAuditLevel({ subaccount, level });
+        say(`Subaccount ${subaccount} now audits at level ${level}; a running agent applies it within a second.`);
+      }),
+    );
+  settings
+    .command('retention')
+    .description('remove daily audit files older than this many days (the removal is itself audited); 0 keeps everything')
+    .addArgument(new Argument('<days>', 'days to keep').argParser(intOption(0, 36_500)))
+    .addOption(dataDirOption())
+    .action(
+      action(async (days: number, o: { dataDir: string }) => {
+        await offlineApi(o.dataDir).setAuditRetention({ days });
+        say(days === 0 ? 'Audit files are kept for ever.' : `Audit files are kept for ${days} day(s).`);
+      }),
+    );
 }

@@ -10,6 +10,7 @@ import { silentLogger } from '../common/logger.js';
 import { action, printValue, say, untilSignal } from './output.js';
 import { intOption } from './relay-commands.js';
 import { startSampleErp } from './sample-erp.js';
+import { startUiForAgent } from './ui-commands.js';
 
 const MARKER = 'skybridge-demo.json';
 
@@ -32,8 +33,10 @@ export function demoCommand(): Command {
     .option('--port <port>', 'relay HTTPS port', intOption(0, 65535), 8443)
     .option('--proxy-port <port>', 'relay HTTP proxy port', intOption(0, 65535), 20003)
     .option('--socks-port <port>', 'relay SOCKS5 proxy port', intOption(0, 65535), 20004)
+    .option('--ui-port <port>', 'the web UI (HTTPS, loopback) on this port', intOption(0, 65535), 8444)
+    .option('--no-ui', 'do not start the web UI')
     .action(
-      action(async (o: { dataDir: string; port: number; proxyPort: number; socksPort: number }) => {
+      action(async (o: { dataDir: string; port: number; proxyPort: number; socksPort: number; uiPort: number; ui: boolean }) => {
         const dir = path.resolve(o.dataDir);
         prepareDemoDir(dir);
         const relayDir = path.join(dir, 'relay');
@@ -68,6 +71,8 @@ export function demoCommand(): Command {
           check();
         });
         if (!connected) throw new Error(`The demo connector did not connect: ${agent.statusOf(tenant.id).lastError ?? 'no reason given'}.`);
+        // A throwaway install: its initial password is printed, so the browser is one copy-paste away.
+        const ui = o.ui ? await startUiForAgent(agent, agentDir, { uiPort: o.uiPort, uiHost: '127.0.0.1' }, quiet, false) : undefined;
 
         const proxy = `http://127.0.0.1:${relay.proxyPort}`;
         say(`
@@ -75,7 +80,11 @@ Skybridge demo is running (data in ${dir}):
   relay        ${relay.url} (tunnels, pairing)   HTTP proxy for cloud apps: ${proxy}   SOCKS5: 127.0.0.1:${relay.socksPort}
   sample ERP   http://127.0.0.1:${erp.port} (inside the "site"; cloud apps only know it as erp.virtual:443)
   connector    paired to tenant ${tenant.id}, tunnel connected
-
+${ui ? `  web UI       ${ui.url}  user admin, initial password ${ui.initialPassword?.password ?? `in ${ui.initialPassword?.file ?? 'the one you chose'}`}
+               (this demo's only; the first sign-in asks for a new one. The certificate is self-signed:
+               before accepting the browser's warning, check its SHA-256 fingerprint is
+               ${ui.certificate.fingerprint})
+` : ''}
 A cloud app calls the ERP through the tunnel (allowed: GET below /sap/opu/odata/sap/API_BUSINESS_PARTNER):
 `);
         printValue(`curl -x ${proxy} --proxy-header 'Proxy-Authorization: Bearer ${token}' http://erp.virtual:443/sap/opu/odata/sap/API_BUSINESS_PARTNER/A_BusinessPartner`);
@@ -85,6 +94,7 @@ Refused by the connector's allowlist (403, names the system):
 
 The app token above is for this demo only. Press Ctrl+C to stop.`);
         await untilSignal();
+        await ui?.close();
         await agent.stop();
         await relay.close();
         await erp.close();

@@ -144,6 +144,33 @@ export const agentSettingsSchema = z.object({
 });
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
+/**
+ * A patch names only what changes. The file schemas fill defaults in, which in a patch would
+ * silently reset every field it leaves out (a switched-off resource losing its WebSocket flag),
+ * so patches use the fields without their defaults.
+ */
+const systemPatchSchema = z
+  .object({
+    internalHost: systemSchema.shape.internalHost,
+    internalPort: systemSchema.shape.internalPort,
+    protocol: systemSchema.shape.protocol,
+    hostHeader: systemSchema.shape.hostHeader.unwrap(),
+    caFile: systemSchema.shape.caFile,
+    connectTimeoutMs: systemSchema.shape.connectTimeoutMs.unwrap(),
+    responseTimeoutMs: systemSchema.shape.responseTimeoutMs.unwrap(),
+    description: systemSchema.shape.description,
+  })
+  .partial();
+const resourcePatchSchema = z
+  .object({
+    subPaths: resourceSchema.shape.subPaths.unwrap(),
+    methods: resourceSchema.shape.methods,
+    websocket: resourceSchema.shape.websocket.unwrap(),
+    enabled: resourceSchema.shape.enabled.unwrap(),
+    description: resourceSchema.shape.description,
+  })
+  .partial();
+
 /** Inputs: `subaccount` may be left out while there is only one. */
 export const connectorApiSchemas = {
   listSubaccounts: { input: z.object({}), output: z.array(subaccountSummarySchema) },
@@ -151,16 +178,11 @@ export const connectorApiSchemas = {
   addSystem: { input: subaccountRef.extend({ system: systemSchema }), output: systemSchema },
   updateSystem: {
     input: systemRef.extend({
-      patch: systemSchema.pick({
-        internalHost: true,
-        internalPort: true,
-        protocol: true,
-        hostHeader: true,
-        caFile: true,
-        connectTimeoutMs: true,
-        responseTimeoutMs: true,
-        description: true,
-      }).partial(),
+      patch: systemPatchSchema.extend({
+        /** null removes the setting (config-ops SystemPatch), e.g. a CA file no longer needed. */
+        caFile: z.string().min(1).nullable().optional(),
+        description: z.string().max(500).nullable().optional(),
+      }),
     }),
     output: systemSchema,
   },
@@ -171,7 +193,7 @@ export const connectorApiSchemas = {
   updateResource: {
     input: systemRef.extend({
       path: resourcePathSchema,
-      patch: resourceSchema.pick({ subPaths: true, methods: true, websocket: true, enabled: true, description: true }).partial(),
+      patch: resourcePatchSchema,
     }),
     output: systemSchema,
   },

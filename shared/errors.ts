@@ -34,6 +34,12 @@ export const ErrorCode = {
   InvalidInput: 'INVALID_INPUT',
   /** `skybridge audit verify` found an edited, removed, inserted, reordered or cut-off entry. */
   AuditTampered: 'AUDIT_TAMPERED',
+  /** Asked for something only the running agent has (its live dashboard, for one). */
+  AgentNotRunning: 'AGENT_NOT_RUNNING',
+  /** Desktop app: the agent process did not answer a call in time. */
+  AgentTimeout: 'AGENT_TIMEOUT',
+  /** A fault of ours, not of the input; the details are in the log, never in the reply. */
+  Internal: 'INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

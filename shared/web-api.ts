@@ -14,11 +14,30 @@ export const WEB_API = {
   events: '/api/events',
   session: '/api/session',
   password: '/api/password',
-  /** GET /api/bundles/<file>: download a support bundle the UI exported. */
+  /**
+   * GET /api/bundles/<file>: download a support bundle the UI exported. Over HTTP,
+   * exportSupportBundle's `out` is optional and at most a bare `*.zip` file name (the server
+   * writes into its own exports folder), and the result's `file` is that name, not a path.
+   */
   bundles: '/api/bundles/',
 } as const;
 
 export const CSRF_HEADER = 'x-skybridge-csrf';
+
+/** Codes of the web layer's own refusals (the API's are ErrorCode values from errors.ts). */
+export const WebErrorCode = {
+  /** 401: no session, or it ended (expired, signed out, password changed elsewhere). */
+  SignInRequired: 'SIGN_IN_REQUIRED',
+  /** 403: the initial (or reset) password must be changed before anything else. */
+  PasswordChangeRequired: 'PASSWORD_CHANGE_REQUIRED',
+  /** 403: a change without the session's CSRF token or from another origin. */
+  CsrfRejected: 'CSRF_REJECTED',
+  /** 401 at sign-in, 403 at a password change. */
+  WrongPassword: 'WRONG_PASSWORD',
+  /** 429 with Retry-After: too many failed sign-ins. */
+  TooManyAttempts: 'TOO_MANY_ATTEMPTS',
+} as const;
+
 /** __Host- prefix: the browser only accepts it Secure, for this host, on path /. */
 export const SESSION_COOKIE = '__Host-skybridge-session';
 export const ADMIN_USER = 'admin';

@@ -37,6 +37,8 @@ export type AccessDecision =
       code: typeof ErrorCode.AccessDenied | typeof ErrorCode.BadRequest;
       reason: string;
       system?: SystemMapping;
+      /** The resource the path matched, when the refusal is about the method or the upgrade. */
+      resource?: Resource;
     };
 
 const UNRESERVED = /^[A-Za-z0-9\-_~]$/;
@@ -117,11 +119,12 @@ export function checkAccess(systems: SystemMapping[], req: AccessRequest): Acces
   const host = req.host.toLowerCase();
   const system = findSystemForPort(systems, host, req.port);
   const name = system ? systemKey(system) : `${printable(host)}:${req.port}`;
-  const deny = (reason: string): AccessDecision => ({
+  const deny = (reason: string, resource?: Resource): AccessDecision => ({
     allowed: false,
     code: ErrorCode.AccessDenied,
     reason: `access denied to system ${name}: ${reason}`,
     ...(system ? { system } : {}),
+    ...(resource ? { resource } : {}),
   });
   if (!system) return deny('no such system is mapped');
   // Raw TCP has no paths to check: such a system is reachable only through SOCKS5.
@@ -150,13 +153,13 @@ export function checkAccess(systems: SystemMapping[], req: AccessRequest): Acces
   if (!methodAllowed(resource, req.method)) {
     const allowed = resource.methods ? [...resource.methods] : [...HTTP_METHODS];
     if (allowed.includes('GET') && !allowed.includes('HEAD')) allowed.push('HEAD');
-    return deny(`method ${req.method} is not allowed on ${shownPath} (resource ${resource.path} allows ${allowed.join(', ')})`);
+    return deny(`method ${req.method} is not allowed on ${shownPath} (resource ${resource.path} allows ${allowed.join(', ')})`, resource);
   }
 
   if (req.upgrade !== undefined) {
     const token = req.upgrade.trim().toLowerCase();
-    if (token !== 'websocket') return deny(`upgrade to "${printable(req.upgrade)}" is not supported, only websocket`);
-    if (!resource.websocket) return deny(`WebSocket upgrade is not allowed on ${shownPath} (resource ${resource.path})`);
+    if (token !== 'websocket') return deny(`upgrade to "${printable(req.upgrade)}" is not supported, only websocket`, resource);
+    if (!resource.websocket) return deny(`WebSocket upgrade is not allowed on ${shownPath} (resource ${resource.path})`, resource);
   }
 
   return {

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { createLogger, type Logger } from '../../common/logger.js';
 import type { AgentEvent, ConnectorApi, TunnelStatus } from '../../shared/api.js';
 import type { AgentConfig, Subaccount } from '../../shared/config.js';
+import { ErrorCode, SkybridgeError } from '../../shared/errors.js';
 import { BackendPools } from './backend-pool.js';
 import { ConfigStore } from './config-store.js';
 import { createConnectorApi } from './connector-api.js';
@@ -15,6 +16,8 @@ import { TunnelClient } from './tunnel-client.js';
 import { proxyAgent, readProxyPassword } from './outbound.js';
 import { CertificateRenewer } from './cert-renewal.js';
 import { Evidence } from './evidence.js';
+import { withAdminNotes } from './audit/actor.js';
+import { oneOffRenewer } from './api/certificates.js';
 
 export interface AgentOptions {
   dataDir: string;
@@ -53,6 +56,7 @@ export class ConnectorAgent {
   private config: AgentConfig;
   private stopWatching?: () => void;
   private statusTimer?: NodeJS.Timeout;
+  private startedAt?: string;
 
   constructor(private readonly opts: AgentOptions) {
     this.logger = opts.logger ?? createLogger('agent');
@@ -62,19 +66,30 @@ export class ConnectorAgent {
     const { metricsPort, metricsHost, auditHeadIntervalMs } = opts;
     this.evidence = new Evidence({ dataDir: opts.dataDir, logger: this.logger, config: () => this.config, statusOf: (id) => this.statusOf(id), emit: (e) => this.emit(e), metricsPort, metricsHost, auditHeadIntervalMs, agentFor: (id) => this.outboundAgent(id) });
     this.events.on('event', (e: AgentEvent) => this.evidence.onEvent(e));
-    this.api = createConnectorApi({
-      store: this.store,
-      evidence: this.evidence,
-      statusOf: (id) => this.statusOf(id),
-      subscribe: (listener) => {
-        this.events.on('event', listener);
-        return () => this.events.off('event', listener);
-      },
-    });
+    // Every transport (desktop IPC, headless HTTP) gets this object: each config change through it is audited as the local admin via 'api'.
+    this.api = withAdminNotes(
+      createConnectorApi({
+        store: this.store,
+        evidence: this.evidence,
+        statusOf: (id) => this.statusOf(id),
+        subscribe: (listener) => {
+          this.events.on('event', listener);
+          return () => this.events.off('event', listener);
+        },
+        live: {
+          startedAt: () => this.startedAt ?? new Date().toISOString(),
+          minutes: (id) => this.evidence.traffic.minutes.window(id),
+          renewCertificate: (id) => this.renewCertificate(id),
+        },
+      }),
+      opts.dataDir,
+      'api',
+    );
   }
 
   /** Loads the config (an invalid file refuses to start, naming the field) and brings the tunnels up. */
   start(): void {
+    this.startedAt = new Date().toISOString();
     this.config = this.store.load();
     this.evidence.start(this.config);
     this.apply(this.config);
@@ -105,6 +120,23 @@ export class ConnectorAgent {
     clearTimeout(this.statusTimer);
     await this.evidence.stop();
     this.writeStatusNow(false);
+  }
+
+  /**
+   * Renews one subaccount's certificate now. A connected subaccount's renewer
+   * does it, so its schedule moves on from the new certificate; a disconnected
+   * one has no renewer, so a one-off renewer does it. Either way the renewal is
+   * an event, and so in the audit log.
+   */
+  async renewCertificate(subaccountId: string): Promise<void> {
+    const running = this.renewers.get(subaccountId);
+    if (running) {
+      await running.renewNow();
+      return;
+    }
+    const sub = this.store.load().subaccounts.find((s) => s.id === subaccountId);
+    if (!sub) throw new SkybridgeError(ErrorCode.NotFound, `no subaccount "${subaccountId}" is paired`);
+    await oneOffRenewer(this.opts.dataDir, sub, (e) => this.emit(e), this.logger).renewNow();
   }
 
   statusOf(subaccountId: string): TunnelStatus {

@@ -37,7 +37,9 @@ export function renewalTime(notBefore: number, notAfter: number): number {
  */
 export class CertificateRenewer {
   private timer?: NodeJS.Timeout;
-  private stopped = false;
+  /** Until start(): a renewer made only for renewNow() plans nothing afterwards. */
+  private stopped = true;
+  private inFlight?: Promise<string>;
   private failures = 0;
   private readonly backoff = new Backoff(5_000, 3_600_000);
   private warnedFor = new Set<string>();
@@ -92,21 +94,36 @@ export class CertificateRenewer {
     this.opts.emit({ type: 'certificate-warning', at: new Date(this.now()).toISOString(), subaccountId: this.opts.subaccountId, notAfter, message });
   }
 
+  /**
+   * Renews at once (an administrator asked), joining a renewal already under
+   * way. Resolves with the new notAfter; a failure rejects with the reason and
+   * leaves the regular schedule as it was.
+   */
+  renewNow(): Promise<string> {
+    this.inFlight ??= this.renewOnce().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private async renewOnce(): Promise<string> {
+    const creds = readCredentials(this.opts.dataDir, this.opts.subaccountId);
+    const { keyPem, csrPem } = await generateKeyAndCsr(this.opts.connectorId);
+    const answer = await postRenewal(this.opts.relayUrl, csrPem, creds, this.opts.agent?.());
+    if (!publicKeyMatches(answer.certificatePem, keyPem)) {
+      throw new SkybridgeError(ErrorCode.CertificateInvalid, 'the relay returned a certificate for another key');
+    }
+    await swapInRenewed(this.opts.dataDir, this.opts.subaccountId, keyPem, answer.certificatePem);
+    this.failures = 0;
+    this.backoff.reset();
+    this.opts.logger.info({ subaccount: this.opts.subaccountId, notAfter: answer.notAfter }, 'certificate renewed');
+    this.opts.emit({ type: 'certificate-renewed', at: new Date(this.now()).toISOString(), subaccountId: this.opts.subaccountId, notAfter: answer.notAfter });
+    this.schedule();
+    return answer.notAfter;
+  }
+
   private async renew(currentNotAfter: number): Promise<void> {
     if (this.stopped) return;
     try {
-      const creds = readCredentials(this.opts.dataDir, this.opts.subaccountId);
-      const { keyPem, csrPem } = await generateKeyAndCsr(this.opts.connectorId);
-      const answer = await postRenewal(this.opts.relayUrl, csrPem, creds, this.opts.agent?.());
-      if (!publicKeyMatches(answer.certificatePem, keyPem)) {
-        throw new SkybridgeError(ErrorCode.CertificateInvalid, 'the relay returned a certificate for another key');
-      }
-      await swapInRenewed(this.opts.dataDir, this.opts.subaccountId, keyPem, answer.certificatePem);
-      this.failures = 0;
-      this.backoff.reset();
-      this.opts.logger.info({ subaccount: this.opts.subaccountId, notAfter: answer.notAfter }, 'certificate renewed');
-      this.opts.emit({ type: 'certificate-renewed', at: new Date(this.now()).toISOString(), subaccountId: this.opts.subaccountId, notAfter: answer.notAfter });
-      this.schedule();
+      await this.renewNow();
     } catch (err) {
       this.failures += 1;
       const reason = (err as Error).message;

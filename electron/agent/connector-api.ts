@@ -3,11 +3,23 @@ import { z } from 'zod';
 import { connectorApiSchemas, type ApiInput, type ApiOutput, type AgentEvent, type ConnectorApi, type ConnectorApiMethod, type SubaccountSummary, type TunnelStatus } from '../../shared/api.js';
 import { formatIssues, type Subaccount } from '../../shared/config.js';
 import { ErrorCode, SkybridgeError } from '../../shared/errors.js';
-import { addResource, addSystem, removeResource, removeSystem, resolveSubaccount, updateSystem } from './config-ops.js';
+import { addResource, addSystem, removeResource, removeSystem, resolveSubaccount, updateResource, updateSystem } from './config-ops.js';
 import type { ConfigStore } from './config-store.js';
 import { certificateInfo } from './pki.js';
 import { credentialsDir, readCredentials } from './credentials.js';
 import { evidenceApi, offlineEvidence, type EvidenceSource } from './evidence-api.js';
+import { pairAgent } from './pair.js';
+import { testAccess } from './api/access-test.js';
+import { checkAvailability } from './api/availability.js';
+import { certificateDetails, renewWithoutAgent } from './api/certificates.js';
+import { buildDashboard, type DashboardSource } from './api/dashboard.js';
+import { setAuditLevel, setAuditRetention, settingsOf } from './api/settings.js';
+
+/** What only a running agent can answer; the CLI's API has none of it. */
+export interface LiveAgent extends DashboardSource {
+  /** Renews now through the agent's own renewer, so its schedule and event stream follow. */
+  renewCertificate(subaccountId: string): Promise<void>;
+}
 
 export interface ConnectorApiDeps {
   store: ConfigStore;
@@ -15,10 +27,13 @@ export interface ConnectorApiDeps {
   subscribe: (listener: (event: AgentEvent) => void) => () => void;
   /** Audit, traffic and usage: the running agent's; without it, what the agent saved to disk. */
   evidence?: EvidenceSource;
+  /** The running agent; without it, renewal runs here (if no agent runs) and the dashboard is refused. */
+  live?: LiveAgent;
 }
 
 function parseInput<M extends ConnectorApiMethod>(method: M, input: unknown): z.output<(typeof connectorApiSchemas)[M]['input']> {
-  const result = connectorApiSchemas[method].input.safeParse(input);
+  // A transport may send no body for a method without inputs.
+  const result = connectorApiSchemas[method].input.safeParse(input ?? {});
   if (!result.success) throw new SkybridgeError(ErrorCode.InvalidInput, formatIssues(result.error));
   return result.data as z.output<(typeof connectorApiSchemas)[M]['input']>;
 }
@@ -100,6 +115,54 @@ export function createConnectorApi(deps: ConnectorApiDeps): ConnectorApi {
     async removeResource(input: ApiInput<'removeResource'>) {
       const { subaccount, system, path } = parseInput('removeResource', input);
       return store.update((cfg) => removeResource(cfg, subaccount, system, path));
+    },
+    async updateResource(input: ApiInput<'updateResource'>) {
+      const { subaccount, system, path, patch } = parseInput('updateResource', input);
+      return store.update((cfg) => updateResource(cfg, subaccount, system, path, patch));
+    },
+    async checkAvailability(input: ApiInput<'checkAvailability'>) {
+      return checkAvailability(store.load(), parseInput('checkAvailability', input));
+    },
+    async testAccess(input: ApiInput<'testAccess'>) {
+      // The file, not the agent's memory: an edit made a moment ago is what a person means to test.
+      return testAccess(store.load(), parseInput('testAccess', input));
+    },
+    async pairSubaccount(input: ApiInput<'pairSubaccount'>) {
+      const { code, name } = parseInput('pairSubaccount', input);
+      // A running agent sees the new subaccount in the config file and brings its tunnel up.
+      const sub = await pairAgent(store.dataDir, code.trim(), { name: name?.trim() || undefined });
+      return summary(sub);
+    },
+    async certificateDetails(input: ApiInput<'certificateDetails'>) {
+      const { subaccount } = parseInput('certificateDetails', input);
+      return certificateDetails(store.dataDir, resolveSubaccount(store.load(), subaccount));
+    },
+    async renewCertificate(input: ApiInput<'renewCertificate'>) {
+      const { subaccount } = parseInput('renewCertificate', input);
+      const cfg = store.load();
+      const sub = resolveSubaccount(cfg, subaccount);
+      if (deps.live) await deps.live.renewCertificate(sub.id);
+      else await renewWithoutAgent(store.dataDir, cfg, sub);
+      return certificateDetails(store.dataDir, sub);
+    },
+    async dashboard(input: ApiInput<'dashboard'>) {
+      parseInput('dashboard', input);
+      if (!deps.live) {
+        throw new SkybridgeError(ErrorCode.AgentNotRunning, "the dashboard shows the running agent; start it with 'skybridge agent start'");
+      }
+      return buildDashboard(store.load().subaccounts.map(summary), deps.live);
+    },
+    async getSettings(input: ApiInput<'getSettings'>) {
+      parseInput('getSettings', input);
+      return settingsOf(store.load());
+    },
+    async setAuditLevel(input: ApiInput<'setAuditLevel'>) {
+      const { subaccount, level } = parseInput('setAuditLevel', input);
+      return store.update((cfg) => setAuditLevel(cfg, subaccount, level));
+    },
+    async setAuditRetention(input: ApiInput<'setAuditRetention'>) {
+      const { days } = parseInput('setAuditRetention', input);
+      return store.update((cfg) => setAuditRetention(cfg, days));
     },
     ...evidenceApi(deps.evidence ?? offlineEvidence(store)),
     subscribe: deps.subscribe,

@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AgentConfig, SystemMapping } from '../../shared/config.js';
+import { systemKey, type AgentConfig, type SystemMapping } from '../../shared/config.js';
+import { hostPort, probeSystem } from './api/availability.js';
 import { readCredentials } from './credentials.js';
 import { certificateInfo } from './pki.js';
 
@@ -75,39 +74,10 @@ function clockSkew(relayUrl: string, trustAnchorPem: string): Promise<Subaccount
   });
 }
 
-function checkSystem(s: SystemMapping): Promise<SystemCheck> {
-  const base = { virtual: `${s.virtualHost}:${s.virtualPort}`, internal: `${s.internalHost}:${s.internalPort}`, protocol: s.protocol as string };
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const done = (r: Partial<SystemCheck>) => resolve({ ...base, reachable: false, ms: Date.now() - started, ...r });
-    if (s.protocol === 'http' || s.protocol === 'https') {
-      const transport = s.protocol === 'https' ? https : http;
-      let ca: string | undefined;
-      try {
-        ca = s.caFile ? fs.readFileSync(s.caFile, 'utf8') : undefined;
-      } catch (err) {
-        return done({ error: `cannot read its CA file: ${(err as Error).message}` });
-      }
-      const req = transport.request(
-        { host: s.internalHost, port: s.internalPort, method: 'HEAD', path: '/', agent: false, timeout: TIMEOUT_MS, ...(ca ? { ca: [ca] } : {}), ...(s.protocol === 'https' && net.isIP(s.internalHost) === 0 ? { servername: s.internalHost } : {}) },
-        (res) => {
-          res.resume();
-          done({ reachable: true, status: res.statusCode });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
-      req.on('error', (err) => done({ error: err.message }));
-      req.end();
-      return;
-    }
-    const sock = net.connect({ host: s.internalHost, port: s.internalPort, timeout: TIMEOUT_MS });
-    sock.once('connect', () => {
-      sock.destroy();
-      done({ reachable: true });
-    });
-    sock.once('timeout', () => sock.destroy(new Error(`no connection within ${TIMEOUT_MS} ms`)));
-    sock.once('error', (err) => done({ error: err.message }));
-  });
+async function checkSystem(s: SystemMapping): Promise<SystemCheck> {
+  // The UI's "check availability" probe, with every wait capped: a bundle must not hang on one dead back end.
+  const r = await probeSystem(s, { maxWaitMs: TIMEOUT_MS });
+  return { virtual: systemKey(s), internal: hostPort(s.internalHost, s.internalPort), protocol: s.protocol, ...r };
 }
 
 /**

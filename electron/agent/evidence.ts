@@ -4,7 +4,7 @@ import { serveMetrics, type MetricsServer } from '../../common/metrics-server.js
 import { VERSION } from '../../common/version.js';
 import type { AgentEvent, TunnelStatus } from '../../shared/api.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS, type AgentConfig } from '../../shared/config.js';
-import type { TrafficRecord } from '../../shared/evidence.js';
+import type { AuditDraft, TrafficRecord } from '../../shared/evidence.js';
 import { HeadReporter } from './audit/head-reporter.js';
 import { AuditLog } from './audit/log.js';
 import { AuditRecorder } from './audit/recorder.js';
@@ -176,6 +176,11 @@ export class Evidence implements EvidenceSource {
   /** The forwarder waits for this before it answers a denial: the entry is on disk first. */
   recordDenial(e: RequestEvent): Promise<void> {
     return this.recorder ? this.recorder.denial(this.enrich(e) as RequestEvent) : Promise.resolve();
+  }
+
+  /** An entry from outside the data plane (the headless UI's sign-ins); resolves once it is on disk, never rejects. */
+  recordAudit(draft: AuditDraft): Promise<void> {
+    return this.recorder ? this.recorder.record(draft) : Promise.resolve();
   }
 
   configChanged(before: AgentConfig, after: AgentConfig): void {

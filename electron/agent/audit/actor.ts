@@ -60,17 +60,27 @@ export function adminActorFor(dataDir: string, lastRecordedAt: number): AuditAct
   return { kind: 'local-admin', user, via: 'file' };
 }
 
-/** Wraps the mutating methods of an API object so each leaves a note before it changes the file. */
-export function withAdminNotes<T extends object>(api: T, dataDir: string, via: 'cli' | 'api'): T {
+/** Each wrapper's underlying API. */
+const unwrapped = new WeakMap<object, object>();
+
+/**
+ * Wraps the mutating methods of an API object so each leaves a note before it changes the file.
+ * `user` names the person when it is not the OS account running this process (the headless UI's admin).
+ */
+export function withAdminNotes<T extends object>(api: T, dataDir: string, via: 'cli' | 'api', user?: string): T {
   const mutating = /^(add|update|remove|set|pair)/;
-  return new Proxy(api, {
+  // Wrapping a wrapped API replaces its note rather than stacking a second one (the inner note would be written last and win).
+  const base = (unwrapped.get(api) as T | undefined) ?? api;
+  const proxy = new Proxy(base, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof prop !== 'string' || typeof value !== 'function' || !mutating.test(prop)) return value;
       return (...args: unknown[]) => {
-        noteAdminChange(dataDir, via);
+        noteAdminChange(dataDir, via, user);
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });
+  unwrapped.set(proxy, base);
+  return proxy;
 }

@@ -1,5 +1,6 @@
 import { LATENCY_BUCKETS_MS, type TrafficAggregate, type TrafficQuery, type TrafficRecord, type TrafficStats } from '../../../shared/evidence.js';
 import { bucketOf, emptyHistogram } from './histogram.js';
+import { countsAsError, MinuteSeries } from './minute-series.js';
 
 export const DEFAULT_HISTORY = 1000;
 const MAX_SYSTEMS = 500;
@@ -38,7 +39,7 @@ function newAggregate(subaccount: string, system: string, resource?: string): Tr
 function add(a: TrafficAggregate, r: TrafficRecord): void {
   const ms = totalMsOf(r);
   a.count += 1;
-  if (r.outcome === 'error' || r.status >= 500) a.errors += 1;
+  if (countsAsError(r)) a.errors += 1;
   if (r.outcome === 'denied') a.denied += 1;
   a.bytesIn += r.bytesIn ?? 0;
   a.bytesOut += r.bytesOut ?? 0;
@@ -60,6 +61,8 @@ export class TrafficMonitor {
   private readonly systems = new Map<string, TrafficAggregate>();
   private readonly resources = new Map<string, TrafficAggregate>();
   private readonly since = new Date().toISOString();
+  /** Per-minute counts of the last half hour, for the dashboard; only what this process saw (restore() does not feed it). */
+  readonly minutes = new MinuteSeries();
   /** Changes since the history was last persisted. */
   dirty = false;
 
@@ -72,6 +75,7 @@ export class TrafficMonitor {
     this.next = (this.next + 1) % this.capacity;
     this.size = Math.min(this.size + 1, this.capacity);
     this.dirty = true;
+    this.minutes.record(r);
     let system = systemOf(r);
     let sk = `${r.subaccountId}\u0000${system}`;
     // Denied requests name any host a cloud app likes: past a bound, unknown ones share one row.
