@@ -45,3 +45,11 @@ export function trayIconPath(
   const folder = where.isPackaged ? path.join(where.resourcesPath, 'tray') : path.join(where.appRoot, 'build', 'tray');
   return path.join(folder, `${state}.png`);
 }
+
+/**
+ * The app icon for the window (Linux shows it in the task switcher) and notifications. Shipped
+ * as an extraResource too: build/ is not part of the packaged app.
+ */
+export function appIconPath(where: { appRoot: string; isPackaged: boolean; resourcesPath: string }): string {
+  return where.isPackaged ? path.join(where.resourcesPath, 'icon.png') : path.join(where.appRoot, 'build', 'icons', '512x512.png');
+}

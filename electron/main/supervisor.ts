@@ -11,8 +11,12 @@
 export interface AgentProcess {
   on(event: 'exit', listener: (code: number) => void): unknown;
   on(event: 'message', listener: (message: unknown) => void): unknown;
+  postMessage(message: unknown): void;
   kill(): boolean;
 }
+
+/** Asks the agent to close its tunnels and flush its audit log (shared/agent-messages.ts). */
+const SHUTDOWN_MESSAGE = { type: 'shutdown' } as const;
 
 /** Timer functions, injected so tests can run time forward by hand. */
 export interface SupervisorTimers {
@@ -37,7 +41,13 @@ export interface SupervisorOptions {
   maxDelayMs?: number;
   /** A run at least this long counts as healthy: the next crash starts the backoff over. */
   healthyAfterMs?: number;
-  /** How long stop() waits for the agent to exit after kill() before giving up on it. */
+  /**
+   * stop() first asks the agent to shut down over its message port, and kill()s it only if it
+   * is still there after this long: on Windows kill() is TerminateProcess, which would cut off
+   * the audit log mid-write.
+   */
+  killAfterMs?: number;
+  /** How long stop() waits in all for the agent to exit before giving up on it. */
   stopTimeoutMs?: number;
   /** State messages the agent posts over process.parentPort. */
   onMessage?: (message: unknown) => void;
@@ -56,6 +66,7 @@ export class AgentSupervisor {
   readonly #initialDelayMs: number;
   readonly #maxDelayMs: number;
   readonly #healthyAfterMs: number;
+  readonly #killAfterMs: number;
   readonly #stopTimeoutMs: number;
   readonly #onMessage: (message: unknown) => void;
   readonly #onEvent: (event: SupervisorEvent) => void;
@@ -77,6 +88,7 @@ export class AgentSupervisor {
     this.#maxDelayMs = options.maxDelayMs ?? 60_000;
     this.#healthyAfterMs = options.healthyAfterMs ?? 60_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
+    this.#killAfterMs = Math.min(options.killAfterMs ?? 2_000, this.#stopTimeoutMs);
     this.#onMessage = options.onMessage ?? (() => {});
     this.#onEvent = options.onEvent ?? (() => {});
   }
@@ -88,6 +100,21 @@ export class AgentSupervisor {
   /** How many times the agent has been started, the first start included. */
   get attempts(): number {
     return this.#attempts;
+  }
+
+  /**
+   * Sends a message to the running agent. False when there is none to send to (waiting for a
+   * restart, stopping, stopped) or the port refused it; the caller decides whether to retry.
+   */
+  postMessage(message: unknown): boolean {
+    const child = this.#child;
+    if (this.#state !== 'running' || !child) return false;
+    try {
+      child.postMessage(message);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   start(): void {
@@ -120,9 +147,30 @@ export class AgentSupervisor {
       this.#resolveStopped = resolve;
     });
     const giveUp = this.#timers.setTimeout(() => this.#finishStop(), this.#stopTimeoutMs);
-    void this.#stopped.then(() => this.#timers.clearTimeout(giveUp));
-    child.kill();
+    let forceKill: unknown;
+    void this.#stopped.then(() => {
+      this.#timers.clearTimeout(giveUp);
+      if (forceKill !== undefined) this.#timers.clearTimeout(forceKill);
+    });
+    let asked = false;
+    try {
+      child.postMessage(SHUTDOWN_MESSAGE);
+      asked = true;
+    } catch {
+      // The port is already closed: nothing to ask, go straight to kill().
+    }
+    if (asked && this.#killAfterMs > 0) forceKill = this.#timers.setTimeout(() => this.#killIfAlive(child), this.#killAfterMs);
+    else this.#killIfAlive(child);
     return this.#stopped;
+  }
+
+  #killIfAlive(child: AgentProcess): void {
+    if (this.#child !== child || this.#state !== 'stopping') return;
+    try {
+      child.kill();
+    } catch {
+      // Already gone; the exit event (or the stop timeout) finishes the stop.
+    }
   }
 
   #launch(): void {

@@ -121,3 +121,42 @@ export function windowWebPreferences(preload: string, version: string): LockedDo
     additionalArguments: [`${VERSION_ARG_PREFIX}${version}`],
   };
 }
+
+/*
+ * Content Security Policy: the page's own <meta> CSP (renderer/index.html, first in <head>,
+ * before any script) is the policy of the desktop window. No header is added with
+ * session.webRequest.onHeadersReceived: Electron does not reliably run header hooks for
+ * file:// responses (electron/electron#23485, #45903), and what a header could add over the
+ * meta tag (frame-ancestors, sandbox) is covered here: the window never loads anything but
+ * this page (guardWebContents), so nothing can frame it.
+ */
+
+/**
+ * The desktop UI talks to the connector over IPC only, so its session needs no network at
+ * all. Refusing every request to a remote scheme is a second wall behind the CSP: a script
+ * that got in anyway has nowhere to send what it reads. (The agent runs in its own process
+ * with Node's networking, which this does not touch.)
+ */
+const REMOTE_PROTOCOLS: ReadonlySet<string> = new Set(['http:', 'https:', 'ws:', 'wss:', 'ftp:']);
+
+export function isRemoteUrl(raw: string): boolean {
+  const url = parseUrl(raw);
+  return url === undefined || REMOTE_PROTOCOLS.has(url.protocol);
+}
+
+export interface RequestFilterSession {
+  onBeforeRequest(
+    filter: { urls: string[] },
+    listener: (details: { url: string }, callback: (response: { cancel: boolean }) => void) => void,
+  ): void;
+}
+
+export function blockRemoteRequests(webRequest: RequestFilterSession, onBlocked?: (url: string) => void): void {
+  // '<all_urls>' and a check here rather than per-scheme patterns: Electron throws on a
+  // pattern its parser does not take, and the schemes it accepts have changed over versions.
+  webRequest.onBeforeRequest({ urls: ['<all_urls>'] }, (details, callback) => {
+    const remote = isRemoteUrl(details.url);
+    if (remote) onBlocked?.(details.url);
+    callback({ cancel: remote });
+  });
+}

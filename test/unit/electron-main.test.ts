@@ -1,55 +1,22 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentSupervisor, type SupervisorEvent } from '../../electron/main/supervisor.js';
 import {
+  blockRemoteRequests,
   denyPermissions,
   guardWebContents,
   isAllowedExternalUrl,
+  isRemoteUrl,
   isSameOrigin,
   windowWebPreferences,
 } from '../../electron/main/web-security.js';
-import { agentDataDir, shellPaths, trayIconPath } from '../../electron/main/paths.js';
+import { agentDataDir, appIconPath, shellPaths, trayIconPath } from '../../electron/main/paths.js';
+import { FakeChild, FakeClock } from './electron-fakes.js';
 
-class FakeChild extends EventEmitter {
-  killed = 0;
-  kill(): boolean {
-    this.killed += 1;
-    return true;
-  }
-  exit(code: number): void {
-    this.emit('exit', code);
-  }
-}
-
-/** Timers that fire only when the test says so, and a clock the test moves. */
-class FakeClock {
-  now = 0;
-  #pending = new Map<number, { at: number; callback: () => void }>();
-  #nextId = 1;
-  readonly timers = {
-    setTimeout: (callback: () => void, ms: number): unknown => {
-      const id = this.#nextId++;
-      this.#pending.set(id, { at: this.now + ms, callback });
-      return id;
-    },
-    clearTimeout: (handle: unknown): void => {
-      this.#pending.delete(handle as number);
-    },
-  };
-  get pendingDelays(): number[] {
-    return [...this.#pending.values()].map((t) => t.at - this.now);
-  }
-  advance(ms: number): void {
-    this.now += ms;
-    for (const [id, timer] of [...this.#pending].sort((a, b) => a[1].at - b[1].at)) {
-      if (timer.at <= this.now && this.#pending.delete(id)) timer.callback();
-    }
-  }
-}
-
-function harness(options: { healthyAfterMs?: number } = {}) {
+function harness(options: { healthyAfterMs?: number; killAfterMs?: number } = {}) {
   const clock = new FakeClock();
   const children: FakeChild[] = [];
   const events: SupervisorEvent[] = [];
@@ -66,6 +33,7 @@ function harness(options: { healthyAfterMs?: number } = {}) {
     maxDelayMs: 8_000,
     healthyAfterMs: options.healthyAfterMs ?? 30_000,
     stopTimeoutMs: 5_000,
+    killAfterMs: options.killAfterMs ?? 2_000,
     onEvent: (event) => events.push(event),
     onMessage: (message) => messages.push(message),
   });
@@ -112,7 +80,7 @@ describe('AgentSupervisor', () => {
     assert.deepEqual(restartDelays(events), [1_000, 2_000, 1_000]);
   });
 
-  it('does not restart the agent after stop(), and stop() waits for it to exit', async () => {
+  it('asks the agent to shut down, does not restart it after stop(), and waits for it to exit', async () => {
     const { clock, children, supervisor, events, latest } = harness();
     supervisor.start();
     const child = latest();
@@ -120,7 +88,8 @@ describe('AgentSupervisor', () => {
     const stopping = supervisor.stop().then(() => {
       stopped = true;
     });
-    assert.equal(child.killed, 1, 'stop() must kill the agent');
+    assert.deepEqual(child.posted, [{ type: 'shutdown' }], 'stop() must ask the agent to shut down first');
+    assert.equal(child.killed, 0, 'killed before the agent had a chance to flush its audit log');
     await Promise.resolve();
     assert.equal(stopped, false, 'stop() resolved before the agent exited');
 
@@ -128,8 +97,51 @@ describe('AgentSupervisor', () => {
     await stopping;
     assert.equal(supervisor.state, 'stopped');
     clock.advance(600_000);
+    assert.equal(child.killed, 0, 'an agent that exited on request was killed anyway');
     assert.equal(children.length, 1, 'the agent was restarted after stop()');
     assert.deepEqual(events.at(-1), { type: 'stopped' });
+  });
+
+  it('kills an agent that ignores the shutdown request after the grace period', async () => {
+    const { clock, supervisor, latest } = harness({ killAfterMs: 2_000 });
+    supervisor.start();
+    const child = latest();
+    const stopping = supervisor.stop();
+    clock.advance(1_999);
+    assert.equal(child.killed, 0);
+    clock.advance(1);
+    assert.equal(child.killed, 1, 'not killed after the grace period');
+    child.exit(0);
+    await stopping;
+    assert.equal(supervisor.state, 'stopped');
+  });
+
+  it('kills at once when the agent cannot be asked (its port is closed)', async () => {
+    const { supervisor, latest } = harness();
+    supervisor.start();
+    const child = latest();
+    child.postMessage = () => {
+      throw new Error('port closed');
+    };
+    const stopping = supervisor.stop();
+    assert.equal(child.killed, 1);
+    child.exit(0);
+    await stopping;
+  });
+
+  it('posts messages to the running agent only', () => {
+    const { clock, supervisor, latest } = harness();
+    assert.equal(supervisor.postMessage({ type: 'api-call', id: 1, method: 'dashboard', input: {} }), false, 'posted before any agent ran');
+    supervisor.start();
+    const first = latest();
+    assert.equal(supervisor.postMessage({ type: 'api-call', id: 2, method: 'dashboard', input: {} }), true);
+    assert.deepEqual(first.posted, [{ type: 'api-call', id: 2, method: 'dashboard', input: {} }]);
+    first.exit(1);
+    assert.equal(supervisor.postMessage({ type: 'api-call', id: 3, method: 'dashboard', input: {} }), false, 'posted while waiting for a restart');
+    clock.advance(1_000);
+    assert.equal(supervisor.postMessage({ type: 'api-call', id: 4, method: 'dashboard', input: {} }), true);
+    assert.deepEqual(latest().posted, [{ type: 'api-call', id: 4, method: 'dashboard', input: {} }]);
+    assert.equal(first.posted.length, 1, 'a message reached the dead agent');
   });
 
   it('cancels a pending restart on stop()', async () => {
@@ -149,6 +161,7 @@ describe('AgentSupervisor', () => {
     const child = latest();
     const stopping = supervisor.stop();
     clock.advance(5_000);
+    assert.equal(child.killed, 1);
     await stopping;
     assert.equal(supervisor.state, 'stopped');
     child.exit(1); // a late exit must not wake anything up
@@ -315,5 +328,49 @@ describe('shell paths', () => {
       trayIconPath('offline', { appRoot: path.join(resourcesPath, 'app.asar'), isPackaged: true, resourcesPath }),
       path.join(resourcesPath, 'tray', 'offline.png'),
     );
+  });
+
+  it('names tray and app icons that exist in the checkout', () => {
+    const repo = path.resolve(import.meta.dirname, '..', '..', '..');
+    const where = { appRoot: repo, isPackaged: false, resourcesPath: '/nowhere' };
+    for (const state of ['connected', 'degraded', 'offline'] as const) {
+      const file = trayIconPath(state, where);
+      assert.ok(existsSync(file), `missing ${file}`);
+      assert.ok(existsSync(file.replace(/\.png$/, '@2x.png')), `missing the HiDPI variant of ${file}`);
+    }
+    assert.ok(existsSync(appIconPath(where)), 'missing the app icon');
+    assert.equal(appIconPath({ ...where, isPackaged: true, resourcesPath: '/opt/Skybridge/resources' }), path.join('/opt/Skybridge/resources', 'icon.png'));
+  });
+});
+
+describe('network filter', () => {
+  it('cancels every remote request from the UI session and lets local files through', () => {
+    let listener: ((details: { url: string }, callback: (r: { cancel: boolean }) => void) => void) | undefined;
+    let filter: { urls: string[] } | undefined;
+    const blocked: string[] = [];
+    blockRemoteRequests(
+      {
+        onBeforeRequest: (f, l) => {
+          filter = f;
+          listener = l;
+        },
+      },
+      (url) => blocked.push(url),
+    );
+    assert.deepEqual(filter, { urls: ['<all_urls>'] });
+    assert.ok(listener);
+    const decide = (url: string) => {
+      let cancel: boolean | undefined;
+      listener?.({ url }, (r) => (cancel = r.cancel));
+      return cancel;
+    };
+    for (const url of ['https://evil.example/steal?d=1', 'http://127.0.0.1:8444/api/call/dashboard', 'wss://relay.example/', 'ws://localhost/']) {
+      assert.equal(decide(url), true, url);
+    }
+    for (const url of ['file:///opt/Skybridge/resources/app.asar/dist/renderer/assets/index.js', 'devtools://devtools/bundled/inspector.html', 'data:image/png;base64,AA==']) {
+      assert.equal(decide(url), false, url);
+    }
+    assert.equal(blocked.length, 4);
+    assert.equal(isRemoteUrl('not a url'), true, 'an unparsable URL must not pass as local');
   });
 });
