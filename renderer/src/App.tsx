@@ -1,5 +1,7 @@
-import { Link, Route, Router, Switch, Redirect } from 'wouter';
+import { Route, Router, Switch, Redirect } from 'wouter';
 import { useHashLocation } from 'wouter/use-hash-location';
+import { AppLayout } from './components/Layout.js';
+import { SelectedSubaccountProvider } from './components/selected-subaccount.js';
 import { AuditPage } from './pages/AuditPage.js';
 import { DashboardPage } from './pages/DashboardPage.js';
 import { PairingPage } from './pages/PairingPage.js';
@@ -20,17 +22,8 @@ export const PAGES = [
 export function App() {
   return (
     <Router hook={useHashLocation}>
-      <div className="app">
-        <nav className="app-nav" aria-label="Main">
-          <ul>
-            {PAGES.map((p) => (
-              <li key={p.path}>
-                <Link href={p.path}>{p.label}</Link>
-              </li>
-            ))}
-          </ul>
-        </nav>
-        <main className="app-main">
+      <SelectedSubaccountProvider>
+        <AppLayout pages={PAGES}>
           <Switch>
             {PAGES.map((p) => (
               <Route key={p.path} path={p.path} component={p.component} />
@@ -39,8 +32,8 @@ export function App() {
               <Redirect to="/" />
             </Route>
           </Switch>
-        </main>
-      </div>
+        </AppLayout>
+      </SelectedSubaccountProvider>
     </Router>
   );
 }

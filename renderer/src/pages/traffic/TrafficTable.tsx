@@ -1,0 +1,24 @@
+import { trafficColumns } from './columns.js';
+import type { TrafficRow } from './rows.js';
+import { VirtualTable } from './VirtualTable.js';
+
+export interface TrafficTableProps {
+  rows: readonly TrafficRow[];
+  selectedKey: string | undefined;
+  onOpen: (row: TrafficRow) => void;
+  emptyText: string;
+}
+
+/** The live table of requests, newest first; denied and failed rows carry a coloured edge. */
+export function TrafficTable(props: TrafficTableProps) {
+  return (
+    <VirtualTable
+      label="Live traffic"
+      columns={trafficColumns}
+      getKey={(r) => r.key}
+      gridClassName="traffic-grid"
+      rowClassName={(r) => `traffic-outcome-${r.outcome}`}
+      {...props}
+    />
+  );
+}

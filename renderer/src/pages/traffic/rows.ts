@@ -1,0 +1,74 @@
+import type { AgentEvent } from '../../../../shared/api.js';
+import type { TrafficRecord } from '../../../../shared/evidence.js';
+
+/** One line of the traffic table: a traffic record plus what the table needs to key and filter it. */
+export type TrafficRow = TrafficRecord & {
+  /** Unique across subaccounts and across HTTP requests and TCP connections. */
+  key: string;
+  /** Virtual `host:port`. */
+  system: string;
+  /** Request headers, when the agent ever sends them (the current contract does not). */
+  headers?: Record<string, string>;
+};
+
+export const OUTCOMES = ['allowed', 'denied', 'error'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export function rowOfRecord(r: TrafficRecord): TrafficRow {
+  return { ...r, key: `${r.subaccountId}|${r.kind ?? 'http'}|${r.requestId}`, system: `${r.virtualHost}:${r.virtualPort}` };
+}
+
+/**
+ * A row from a live event, shaped as the agent stores it in its history (so a request seen
+ * live and the same request from recentTraffic are one row): a TCP connection becomes a
+ * `CONNECT` record without status, its bytes and connect time in the detail fields.
+ */
+export function rowOfEvent(e: AgentEvent): TrafficRow | undefined {
+  if (e.type === 'request') {
+    const { type: _type, ...record } = e;
+    return rowOfRecord(record);
+  }
+  if (e.type === 'connection') {
+    return rowOfRecord({
+      kind: 'tcp',
+      at: e.at,
+      subaccountId: e.subaccountId,
+      requestId: e.connectionId,
+      app: e.app,
+      method: 'CONNECT',
+      virtualHost: e.virtualHost,
+      virtualPort: e.virtualPort,
+      path: '',
+      status: 0,
+      outcome: e.outcome,
+      reason: e.reason ?? e.ended,
+      durationMs: e.durationMs,
+      ...(e.internalHost ? { internalHost: e.internalHost, internalPort: e.internalPort } : {}),
+      bytesIn: e.bytesToBackend,
+      bytesOut: e.bytesFromBackend,
+      timing: { connectMs: e.connectMs, totalMs: e.durationMs },
+    });
+  }
+  return undefined;
+}
+
+/** Total bytes both ways, when the agent measured them. */
+export function bytesOf(r: TrafficRow): number | undefined {
+  if (r.bytesIn === undefined && r.bytesOut === undefined) return undefined;
+  return (r.bytesIn ?? 0) + (r.bytesOut ?? 0);
+}
+
+/** Newest first; rows already present (by key) are not added twice. */
+export function mergeNewestFirst(newer: readonly TrafficRow[], older: readonly TrafficRow[], capacity: number): TrafficRow[] {
+  const seen = new Set<string>();
+  const out: TrafficRow[] = [];
+  for (const list of [newer, older]) {
+    for (const r of list) {
+      if (out.length >= capacity) return out;
+      if (seen.has(r.key)) continue;
+      seen.add(r.key);
+      out.push(r);
+    }
+  }
+  return out;
+}
