@@ -39,6 +39,23 @@ if ((${#tcp_missing[@]})); then
   fi
 fi
 
+# --- Debian's Chromium for the browser tests; Xvfb for the Electron ones where a binary exists ---
+# Playwright never downloads a browser here. Without root they cannot be installed: those tests then skip.
+ui_missing=()
+[ -x "${SKYBRIDGE_CHROMIUM:-/usr/bin/chromium}" ] || ui_missing+=(chromium)
+[ -d /usr/share/fonts/truetype/liberation ] || ui_missing+=(fonts-liberation)   # else the screenshots show empty boxes for text
+command -v xvfb-run >/dev/null || ui_missing+=(xvfb xauth)
+if ((${#ui_missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing ${ui_missing[*]} (Debian packages for the end-to-end tests)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${ui_missing[@]}" >/dev/null \
+      || { echo "installing ${ui_missing[*]} failed" >&2; exit 1; }
+  else
+    echo "note: ${ui_missing[*]} not installed and not root: the browser (or Electron) tests will be skipped (sudo apt-get install ${ui_missing[*]})" >&2
+  fi
+fi
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
 # --- npm packages, exactly as locked -----------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "== npm ci"
@@ -79,15 +96,56 @@ suite() { # suite NAME CONCURRENCY FILES...: node:test files; every test counts
   return 0
 }
 
+json_suite() { # json_suite NAME vitest|playwright REPORT LOG EXIT-CODE: count a JSON report; skipped tests are listed, not counted
+  local name=$1 kind=$2 report=$3 log=$4 rc=$5
+  local counts p f s reported=1
+  [ -s "$report" ] || { reported=0; echo "($name: the runner wrote no report to $report)" | tee -a "$log"; }
+  counts=$(node test/count-results.mjs "$kind" "$report")
+  read -r p f s <<<"$(head -1 <<<"$counts")"
+  tail -n +2 <<<"$counts" | tee -a "$log"
+  # The runner itself failed (or was stopped by the timeout), or it ran and reported nothing.
+  if (((rc != 0 || reported == 0) && f == 0)); then f=1; fi
+  echo "($name: $p passed, $f failed, $s skipped)" | tee -a "$log"
+  passed=$((passed + p)); failed=$((failed + f))
+  ((f > 0)) && failures+=("$name tests ($f)")
+  return 0
+}
+
+components_suite() { # the renderer's component tests: Vitest, jsdom, Testing Library
+  # Absolute: Vitest resolves --outputFile against its root, renderer/.
+  local log=test-results/components.log report=$PWD/test-results/components.json
+  echo "== components tests"
+  rm -f "$report"
+  timeout --kill-after=30 "${SKYBRIDGE_COMPONENTS_TIMEOUT:-600}" \
+    npx vitest run --config renderer/vite.config.ts --passWithNoTests \
+    --reporter=verbose --reporter=json --outputFile.json="$report" 2>&1 | tee "$log"
+  json_suite components vitest "$report" "$log" "${PIPESTATUS[0]}"
+}
+
+e2e_suite() { # Playwright: Debian's Chromium against the headless UI; the Electron app where a binary exists
+  local log=test-results/e2e.log report=test-results/e2e.json
+  echo "== e2e tests (screenshots in test-results/screenshots/)"
+  rm -f "$report"
+  local display=()
+  # Electron needs an X server even for tests; Chromium runs headless without one.
+  if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then display=(xvfb-run -a -s "-screen 0 1280x800x24"); fi
+  timeout --kill-after=30 "${SKYBRIDGE_E2E_TIMEOUT:-900}" "${display[@]}" npx playwright test 2>&1 | tee "$log"
+  json_suite e2e playwright "$report" "$log" "${PIPESTATUS[0]}"
+}
+
 rm -rf dist
 check "build and type-check (agent, relay, CLI, tests)" npx tsc -p tsconfig.json
 check "build and type-check Electron shell" npx tsc -p electron/tsconfig.json
 check "type-check renderer" npx tsc -p renderer/tsconfig.json --noEmit
+check "type-check end-to-end tests" npx tsc -p test/e2e/tsconfig.json
 check "lint (incl. folder boundaries)" npx eslint .
+check "build renderer (Vite)" npm run --silent build:renderer
 
 shopt -s nullglob
 suite unit 2 dist/test/unit/*.test.js
 suite integration 1 dist/test/integration/*.test.js
+components_suite
+e2e_suite
 
 echo
 if ((failed > 0)); then echo "Failed: ${failures[*]}"; fi

@@ -9,7 +9,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, readFile, writeFile } from 'node:fs/promises';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -17,8 +17,21 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Repository root: this file runs as dist/test/integration/harness.js. */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/**
+ * Repository root: the nearest folder above this file that holds bin/skybridge.js. The
+ * integration tests run this file compiled (dist/test/integration/), the Playwright tests
+ * load it from source (test/integration/), so a fixed number of '../' fits only one of them.
+ */
+function findRepoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'bin', 'skybridge.js'))) {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no bin/skybridge.js above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+  return dir + path.sep;
+}
+export const REPO_ROOT = findRepoRoot();
 export const SKYBRIDGE_BIN = process.env.SKYBRIDGE_BIN ?? path.join(REPO_ROOT, 'bin', 'skybridge.js');
 
 /** Proxy variables in the environment would silently reroute or bypass curl; tests talk to loopback only. */
