@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_FILTER, filterRows } from '../src/pages/traffic/filter.js';
 import { histogramBars } from '../src/pages/traffic/histogram.js';
-import { LiveBuffer } from '../src/pages/traffic/live-window.js';
-import { mergeNewestFirst, rowOfRecord } from '../src/pages/traffic/rows.js';
+import { LiveBuffer } from '../src/components/live-window.js';
+import { mergeByTime, mergeNewestFirst, rowOfRecord } from '../src/pages/traffic/rows.js';
 import { timingSplit } from '../src/pages/traffic/timing.js';
 import { fakeTraffic } from './fake-client.js';
 
@@ -28,6 +28,18 @@ describe('traffic window', () => {
     const other = rowOfRecord(fakeTraffic({ requestId: 'r1', subaccountId: 'globex' }));
     const tcp = rowOfRecord(fakeTraffic({ requestId: 'r1', kind: 'tcp' }));
     expect(mergeNewestFirst([other, tcp], older, 10)).toHaveLength(5);
+  });
+
+  it('merges a history answer by time, whether it is older or newer than the rows shown', () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
+    const row = (id: string, minute: number) => rowOfRecord(fakeTraffic({ requestId: id, at: at(minute) }));
+    const shown = [row('live', 5), row('old', 1)];
+    const history = [row('away', 9), row('live', 5), row('old', 1), row('older', 0)];
+    expect(mergeByTime(history, shown, 10).map((r) => r.requestId)).toEqual(['away', 'live', 'old', 'older']);
+    expect(mergeByTime(shown, history, 3).map((r) => r.requestId)).toEqual(['away', 'live', 'old']);
+    // The first list's copy of a request wins.
+    const stored = { ...row('live', 5), status: 201 };
+    expect(mergeByTime([stored], shown, 10)[0]).toBe(stored);
   });
 
   it('filters TCP rows by "no status" and HTTP rows by status class', () => {

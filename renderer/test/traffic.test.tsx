@@ -1,4 +1,4 @@
-import { Profiler } from 'react';
+import { Profiler, useState } from 'react';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -119,6 +119,43 @@ describe('Traffic page', () => {
     await settle();
     expect(screen.getByText(/Showing 2 of 2 requests/)).toBeInTheDocument();
     expect(within(dataRows()[0]!).getByText('/odata/Invoices')).toBeInTheDocument();
+  });
+
+  it('lists the requests that passed while the page was closed when it is opened again', async () => {
+    const user = userEvent.setup();
+    const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString();
+    // The agent's history, newest first as it answers.
+    const before = fakeTraffic({ requestId: 'before', path: '/odata/Customers', at: minutesAgo(10) });
+    const client = createFakeClient({ data: { traffic: [before] } });
+    /** Another page in between, as the navigation does it: TrafficPage unmounts, the query cache stays. */
+    function LeaveAndComeBack() {
+      const [open, setOpen] = useState(true);
+      return (
+        <>
+          <button type="button" onClick={() => setOpen(!open)}>
+            {open ? 'Leave' : 'Come back'}
+          </button>
+          {open ? <TrafficPage /> : <p>Another page</p>}
+        </>
+      );
+    }
+    renderWithClient(<LeaveAndComeBack />, { client });
+    await waitFor(() => expect(screen.getByText(/Showing 1 of 1 requests/)).toBeInTheDocument());
+
+    const seenLive = fakeTraffic({ requestId: 'live', path: '/odata/Orders', at: minutesAgo(5) });
+    client.data.traffic.unshift(seenLive);
+    client.emit({ type: 'request', ...seenLive });
+    await waitFor(() => expect(screen.getByText(/Showing 2 of 2 requests/)).toBeInTheDocument());
+
+    await user.click(screen.getByRole('button', { name: 'Leave' }));
+    const whileAway = fakeTraffic({ requestId: 'away', path: '/admin', outcome: 'denied', status: 403, at: minutesAgo(1) });
+    client.data.traffic.unshift(whileAway);
+    await user.click(screen.getByRole('button', { name: 'Come back' }));
+
+    // The page asks again, and the newer request goes on top of the ones from the last visit, each once.
+    await waitFor(() => expect(screen.getByText(/Showing 3 of 3 requests/)).toBeInTheDocument());
+    expect(client.api.recentTraffic).toHaveBeenCalledTimes(2);
+    expect(dataRows().map((r) => within(r).getByText(/^\/(odata|admin)/).textContent)).toEqual(['/admin', '/odata/Orders', '/odata/Customers']);
   });
 
   it('holds the table still while paused, counts what arrives, and applies it on Resume', async () => {

@@ -11,3 +11,5 @@ export { SubaccountPicker } from './SubaccountPicker.js';
 export { SelectedSubaccountProvider, useSelectedSubaccount, type SelectedSubaccount } from './selected-subaccount.js';
 export { useSubaccounts, useLiveSubaccountUpdates, applySubaccountEvent, overallState, type OverallState } from './live-subaccounts.js';
 export { useNow } from './use-now.js';
+export { VirtualTable, type VirtualTableProps, type AnyColumn } from './VirtualTable.js';
+export { useLiveWindow, LiveBuffer, type LiveWindow, type LiveView, type LiveWindowOptions } from './live-window.js';

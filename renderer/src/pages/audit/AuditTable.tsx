@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../../../../shared/evidence.js';
-import { VirtualTable } from '../traffic/VirtualTable.js';
+import { VirtualTable } from '../../components/VirtualTable.js';
 import { auditColumns } from './columns.js';
 
 export interface AuditTableProps {

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import type { AuditEntry, AuditQuery } from '../../../../shared/evidence.js';
 import { useAgentEvents, useApiQuery } from '../../api/hooks.js';
-import { useLiveWindow } from '../traffic/live-window.js';
+import { useLiveWindow } from '../../components/live-window.js';
 import { AUDIT_LIMIT, matchesQuery } from './filter.js';
 
 /** Newest first, each seq once (an entry can arrive live and in the next query). */

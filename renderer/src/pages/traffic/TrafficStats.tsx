@@ -1,10 +1,33 @@
 import { useId, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis, type XAxisTickContentProps } from 'recharts';
 import type { TrafficAggregate, TrafficStats as Stats } from '../../../../shared/evidence.js';
 import { EmptyState } from '../../components/EmptyState.js';
 import { Panel } from '../../components/Panel.js';
 import { formatDateTime, formatDuration, formatNumber } from '../../format.js';
 import { histogramBars } from './histogram.js';
+
+/**
+ * A bucket label ("≤250 ms") as its bound over its unit: ten one-line labels collide (or,
+ * slanted, crowd) once the chart is narrower than about 700 px; two short lines fit at 40 px a bar.
+ */
+function BucketTick({ x, y, payload }: XAxisTickContentProps) {
+  const label = String(payload.value);
+  const cut = label.lastIndexOf(' ');
+  const bound = cut > 0 ? label.slice(0, cut) : label;
+  const unit = cut > 0 ? label.slice(cut + 1) : '';
+  return (
+    <text x={x} y={y} textAnchor="middle" fill="var(--muted)" fontSize={11}>
+      <tspan x={x} dy="0.9em">
+        {bound}
+      </tspan>
+      {unit ? (
+        <tspan x={x} dy="1.15em">
+          {unit}
+        </tspan>
+      ) : null}
+    </text>
+  );
+}
 
 function LatencyHistogram({ stats }: { stats: Stats }) {
   const [system, setSystem] = useState('');
@@ -39,7 +62,7 @@ function LatencyHistogram({ stats }: { stats: Stats }) {
         <figure className="traffic-chart" aria-labelledby={captionId}>
           <BarChart responsive className="traffic-chart-svg" style={{ width: '100%', height: 250 }} data={bars} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
             <CartesianGrid vertical={false} stroke="var(--border)" />
-            <XAxis dataKey="label" tick={{ fill: 'var(--muted)', fontSize: 11 }} interval={0} angle={-35} textAnchor="end" height={52} />
+            <XAxis dataKey="label" tick={BucketTick} interval={0} height={36} />
             <YAxis allowDecimals={false} tick={{ fill: 'var(--muted)', fontSize: 12 }} width={48} />
             <Tooltip cursor={{ fill: 'var(--border)' }} contentStyle={{ background: 'var(--panel)', border: '1px solid var(--border)', color: 'var(--fg)' }} />
             <Bar dataKey="count" name="Requests" fill="var(--accent)" isAnimationActive={false} />
@@ -55,6 +78,22 @@ function LatencyHistogram({ stats }: { stats: Stats }) {
 
 function resourceName(a: TrafficAggregate): string {
   return a.resource === undefined ? a.system : `${a.system} ${a.resource}`;
+}
+
+/** A path that may wrap before each slash in a narrow panel, rather than inside a segment. */
+function BreakablePath({ path }: { path: string }) {
+  const parts = path.split('/');
+  return (
+    <>
+      {parts.map((part, i) => (
+        <span key={i}>
+          {i > 0 ? '/' : ''}
+          {part}
+          {i < parts.length - 1 ? <wbr /> : null}
+        </span>
+      ))}
+    </>
+  );
 }
 
 function TopConsumers({ consumers }: { consumers: readonly TrafficAggregate[] }) {
@@ -78,7 +117,15 @@ function TopConsumers({ consumers }: { consumers: readonly TrafficAggregate[] })
             <tbody>
               {consumers.map((a) => (
                 <tr key={`${a.subaccount}/${resourceName(a)}`}>
-                  <th scope="row">{resourceName(a)}</th>
+                  <th scope="row">
+                    {a.system}
+                    {a.resource === undefined ? null : (
+                      <>
+                        {' '}
+                        <BreakablePath path={a.resource} />
+                      </>
+                    )}
+                  </th>
                   <td className="numeric">{formatNumber(a.count)}</td>
                   <td className="numeric">{formatDuration(a.totalMs)}</td>
                   <td className="numeric">{formatDuration(a.count ? a.totalMs / a.count : 0)}</td>

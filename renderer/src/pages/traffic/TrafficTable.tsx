@@ -1,6 +1,6 @@
 import { trafficColumns } from './columns.js';
 import type { TrafficRow } from './rows.js';
-import { VirtualTable } from './VirtualTable.js';
+import { VirtualTable } from '../../components/VirtualTable.js';
 
 export interface TrafficTableProps {
   rows: readonly TrafficRow[];

@@ -72,3 +72,23 @@ export function mergeNewestFirst(newer: readonly TrafficRow[], older: readonly T
   }
   return out;
 }
+
+/**
+ * Both lists together, newest first by time, each key once (the first list's copy wins), at
+ * most `capacity`. For a history answer that may be older or newer than rows already shown:
+ * unlike mergeNewestFirst it does not assume either list is the newer one.
+ */
+export function mergeByTime(a: readonly TrafficRow[], b: readonly TrafficRow[], capacity: number): TrafficRow[] {
+  const seen = new Set<string>();
+  const all: { row: TrafficRow; time: number }[] = [];
+  for (const list of [a, b]) {
+    for (const row of list) {
+      if (seen.has(row.key)) continue;
+      seen.add(row.key);
+      all.push({ row, time: Date.parse(row.at) });
+    }
+  }
+  // Stable: rows of the same millisecond keep the order they came in.
+  all.sort((x, y) => y.time - x.time);
+  return all.slice(0, capacity).map((x) => x.row);
+}

@@ -1,19 +1,13 @@
 import { useEffect } from 'react';
 import { useAgentEvents, useApiQuery } from '../../api/hooks.js';
-import { useLiveWindow, type LiveWindow } from './live-window.js';
-import { mergeNewestFirst, rowOfEvent, rowOfRecord, type TrafficRow } from './rows.js';
+import { useLiveWindow, type LiveWindow } from '../../components/live-window.js';
+import { mergeByTime, mergeNewestFirst, rowOfEvent, rowOfRecord, type TrafficRow } from './rows.js';
 
 /** Rows the page keeps; older ones fall off as new ones arrive. */
 export const TRAFFIC_WINDOW = 5000;
 
-/** The agent answers newest first; sorting anyway keeps the table right if a transport or a test does not. */
-function newestFirst(rows: TrafficRow[]): TrafficRow[] {
-  const time = new Map(rows.map((r) => [r, Date.parse(r.at)]));
-  return rows.sort((a, b) => time.get(b)! - time.get(a)!);
-}
-
 /**
- * The traffic table's data: the agent's recent history (recentTraffic) followed by live
+ * The traffic table's data: the agent's recent history (recentTraffic) merged with live
  * `request` and `connection` events, newest first, batched into at most four renders a
  * second. Every subaccount is kept so switching subaccounts filters instantly.
  */
@@ -24,10 +18,22 @@ export function useLiveTraffic(): LiveWindow<TrafficRow> & { loading: boolean; e
     const row = rowOfEvent(event);
     if (row) push(row);
   });
-  const history = useApiQuery('recentTraffic', { limit: TRAFFIC_WINDOW }, { staleTime: Number.POSITIVE_INFINITY, refetchOnWindowFocus: false });
+  const history = useApiQuery(
+    'recentTraffic',
+    { limit: TRAFFIC_WINDOW },
+    {
+      // Live events only reach the page while it is open: every visit asks the agent again
+      // for what passed meanwhile. The cached answer of the last visit shows until then.
+      refetchOnMount: 'always',
+      // While open, live events keep the table current; a refetch would add nothing.
+      staleTime: Number.POSITIVE_INFINITY,
+      refetchOnWindowFocus: false,
+    },
+  );
   useEffect(() => {
-    // Live rows that arrived before the history answered are newer; the same request in both counts once.
-    if (history.data) update((items) => mergeNewestFirst(items, newestFirst(history.data.map(rowOfRecord)), TRAFFIC_WINDOW));
+    // Live rows may be newer or older than the answer (a cached one, then the fresh one):
+    // merge by time; a request present in both counts once, as the agent stored it.
+    if (history.data) update((items) => mergeByTime(history.data.map(rowOfRecord), items, TRAFFIC_WINDOW));
   }, [history.data, update]);
   return { ...live, loading: history.isPending, error: history.error };
 }

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { flexRender, getCoreRowModel, useReactTable, type ColumnDef } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import './virtual-table.css';
@@ -33,6 +33,9 @@ export interface VirtualTableProps<T> {
  * only the visible rows (plus a few) are in the DOM. Built from divs with ARIA table roles
  * because absolutely positioned rows cannot live inside <tbody>. One row is in the tab
  * order; arrows, Page Up/Down, Home and End move between rows, Enter or Space opens one.
+ *
+ * One element scrolls both ways, with the header row sticky at its top: a table wider than
+ * a narrow window then keeps its vertical scrollbar in view instead of past the right edge.
  */
 export function VirtualTable<T>({ label, rows, columns, getKey, gridClassName, rowClassName, rowHeight = 32, selectedKey, onOpen, emptyText }: VirtualTableProps<T>) {
   const table = useReactTable({
@@ -43,12 +46,22 @@ export function VirtualTable<T>({ label, rows, columns, getKey, gridClassName, r
   });
   const tableRows = table.getRowModel().rows;
   const scrollRef = useRef<HTMLDivElement>(null);
+  const headRef = useRef<HTMLDivElement>(null);
+  // The rows start below the header, inside the same scroll element.
+  const [headHeight, setHeadHeight] = useState(rowHeight);
+  useLayoutEffect(() => {
+    const measured = headRef.current?.offsetHeight;
+    if (measured) setHeadHeight(measured);
+  }, []);
   const virtualizer = useVirtualizer({
     count: tableRows.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => rowHeight,
     overscan: 8,
     getItemKey: (index) => tableRows[index]?.id ?? index,
+    scrollMargin: headHeight,
+    // A row scrolled to from below must not end up under the sticky header.
+    scrollPaddingStart: headHeight,
   });
 
   const [activeKey, setActiveKey] = useState<string | undefined>(undefined);
@@ -97,9 +110,9 @@ export function VirtualTable<T>({ label, rows, columns, getKey, gridClassName, r
   const headerGroup = table.getHeaderGroups()[0]!;
 
   return (
-    <div className="vtable-wrap">
+    <div className="vtable-wrap" ref={scrollRef}>
       <div role="table" aria-label={label} aria-rowcount={tableRows.length + 1} aria-colcount={headerGroup.headers.length} className="vtable">
-        <div role="rowgroup" className="vtable-head">
+        <div role="rowgroup" className="vtable-head" ref={headRef}>
           <div role="row" aria-rowindex={1} className={`vtable-row ${gridClassName}`}>
             {headerGroup.headers.map((h) => (
               <div role="columnheader" key={h.id} className={`vtable-cell vtable-col-${h.column.id}`}>
@@ -108,7 +121,7 @@ export function VirtualTable<T>({ label, rows, columns, getKey, gridClassName, r
             ))}
           </div>
         </div>
-        <div role="rowgroup" className="vtable-body" ref={scrollRef}>
+        <div role="rowgroup" className="vtable-body">
           {tableRows.length === 0 ? (
             <div role="row" className="vtable-row vtable-empty">
               <div role="cell" className="vtable-cell">
@@ -129,7 +142,7 @@ export function VirtualTable<T>({ label, rows, columns, getKey, gridClassName, r
                     aria-current={selected ? 'true' : undefined}
                     tabIndex={v.index === activeIndex ? 0 : -1}
                     className={`vtable-row vtable-data-row ${gridClassName}${rowClassName ? ` ${rowClassName(row.original)}` : ''}${selected ? ' vtable-selected' : ''}`}
-                    style={{ transform: `translateY(${v.start}px)`, height: rowHeight }}
+                    style={{ transform: `translateY(${v.start - headHeight}px)`, height: rowHeight }}
                     onClick={() => {
                       setActiveKey(row.id);
                       onOpen(row.original);
