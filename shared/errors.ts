@@ -38,6 +38,8 @@ export const ErrorCode = {
   AgentNotRunning: 'AGENT_NOT_RUNNING',
   /** Desktop app: the agent process did not answer a call in time. */
   AgentTimeout: 'AGENT_TIMEOUT',
+  /** A private key or password on disk is encrypted, and this process does not have the key that opens it. */
+  SecretLocked: 'SECRET_LOCKED',
   /** A fault of ours, not of the input; the details are in the log, never in the reply. */
   Internal: 'INTERNAL',
 } as const;

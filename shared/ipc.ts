@@ -29,6 +29,11 @@ export const shellSettingsSchema = z.object({
   secureStorage: z.boolean(),
   /** The key store Electron's safeStorage uses (e.g. gnome_libsecret, kwallet5, basic_text; keychain/dpapi elsewhere). */
   secureStorageBackend: z.string(),
+  /**
+   * Set when the key that encrypts the connector's private keys and passwords cannot be read
+   * (the OS key store was reset, its file is damaged): a sentence saying what to do.
+   */
+  keyStoreError: z.string().optional(),
 });
 export type ShellSettings = z.infer<typeof shellSettingsSchema>;
 

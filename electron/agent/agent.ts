@@ -10,6 +10,7 @@ import { BackendPools } from './backend-pool.js';
 import { ConfigStore } from './config-store.js';
 import { createConnectorApi } from './connector-api.js';
 import { readCredentials } from './credentials.js';
+import { lockedSecretsMessage } from './data-protection.js';
 import { handleTunnelStream } from './forwarder.js';
 import { handleTcpStream, TcpConnectionCounter } from './tcp-forwarder.js';
 import { TunnelClient } from './tunnel-client.js';
@@ -91,6 +92,10 @@ export class ConnectorAgent {
   start(): void {
     this.startedAt = new Date().toISOString();
     this.config = this.store.load();
+    // Headless (or no usable key store) with secrets the desktop app encrypted: say so once, up front;
+    // each subaccount concerned also shows the reason as its tunnel error.
+    const locked = lockedSecretsMessage(this.opts.dataDir);
+    if (locked) this.logger.error(locked);
     this.evidence.start(this.config);
     this.apply(this.config);
     this.stopWatching = this.store.watch(

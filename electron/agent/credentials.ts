@@ -1,38 +1,57 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TunnelCredentials } from './tunnel-client.js';
+import { describeSecret, openPrivateKey, protectionOf, sealPrivateKey, type Protection } from './data-protection.js';
 import { publicKeyMatches, writeSecretFile } from './pki.js';
+import { KEY_FILE, NEXT_SUFFIX, subaccountsRoot } from './secret-format.js';
+
+export { KEY_FILE } from './secret-format.js';
 
 /**
  * Where a subaccount's key material lives: `<dataDir>/subaccounts/<id>/`,
- * directory 0700, files 0600. The config file never holds any of it.
+ * directory 0700, files 0600. The config file never holds any of it. In the
+ * desktop app the private key is also encrypted under the data-protection key
+ * (data-protection.ts).
  */
 export function credentialsDir(dataDir: string, subaccountId: string): string {
-  return path.join(dataDir, 'subaccounts', subaccountId);
+  return path.join(subaccountsRoot(dataDir), subaccountId);
 }
 
-export const KEY_FILE = 'key.pem';
 export const CERT_FILE = 'cert.pem';
 /** The relay's TLS trust anchor pinned at pairing. */
 export const TRUST_FILE = 'ca.pem';
 
-/** Suffix of a renewed key and certificate written next to the live ones before they are swapped in. */
-const NEXT = '.next';
+function keyName(subaccountId: string): string {
+  return describeSecret(subaccountId, KEY_FILE);
+}
 
+/**
+ * The subaccount's key, certificate and pinned CA. The key is decrypted only when it is
+ * used, so readers after the certificate alone (expiry, diagnostics, renewal planning)
+ * still work where the key is locked; the one that needs the key gets the reason.
+ */
 export function readCredentials(dataDir: string, subaccountId: string): TunnelCredentials {
   const dir = credentialsDir(dataDir, subaccountId);
-  finishSwap(dir);
+  const protection = protectionOf(dataDir);
+  finishSwap(dir, protection, subaccountId);
+  const storedKey = fs.readFileSync(path.join(dir, KEY_FILE), 'utf8');
+  const certPem = fs.readFileSync(path.join(dir, CERT_FILE), 'utf8');
+  const trustAnchorPem = fs.readFileSync(path.join(dir, TRUST_FILE), 'utf8');
+  let keyPem: string | undefined;
   return {
-    keyPem: fs.readFileSync(path.join(dir, KEY_FILE), 'utf8'),
-    certPem: fs.readFileSync(path.join(dir, CERT_FILE), 'utf8'),
-    trustAnchorPem: fs.readFileSync(path.join(dir, TRUST_FILE), 'utf8'),
+    get keyPem() {
+      keyPem ??= openPrivateKey(storedKey, protection, keyName(subaccountId));
+      return keyPem;
+    },
+    certPem,
+    trustAnchorPem,
   };
 }
 
 export async function writeCredentials(dataDir: string, subaccountId: string, creds: TunnelCredentials): Promise<void> {
   const dir = credentialsDir(dataDir, subaccountId);
   // Certificates are not secret, but one mode for the whole folder keeps it simple to audit.
-  await writeSecretFile(path.join(dir, KEY_FILE), creds.keyPem);
+  await writeSecretFile(path.join(dir, KEY_FILE), sealPrivateKey(creds.keyPem, protectionOf(dataDir)));
   await writeSecretFile(path.join(dir, CERT_FILE), creds.certPem);
   await writeSecretFile(path.join(dir, TRUST_FILE), creds.trustAnchorPem);
 }
@@ -45,23 +64,30 @@ export async function writeCredentials(dataDir: string, subaccountId: string, cr
  */
 export async function swapInRenewed(dataDir: string, subaccountId: string, keyPem: string, certPem: string): Promise<void> {
   const dir = credentialsDir(dataDir, subaccountId);
-  await writeSecretFile(path.join(dir, KEY_FILE + NEXT), keyPem);
-  await writeSecretFile(path.join(dir, CERT_FILE + NEXT), certPem);
-  fs.renameSync(path.join(dir, CERT_FILE + NEXT), path.join(dir, CERT_FILE));
-  fs.renameSync(path.join(dir, KEY_FILE + NEXT), path.join(dir, KEY_FILE));
+  await writeSecretFile(path.join(dir, KEY_FILE + NEXT_SUFFIX), sealPrivateKey(keyPem, protectionOf(dataDir)));
+  await writeSecretFile(path.join(dir, CERT_FILE + NEXT_SUFFIX), certPem);
+  fs.renameSync(path.join(dir, CERT_FILE + NEXT_SUFFIX), path.join(dir, CERT_FILE));
+  fs.renameSync(path.join(dir, KEY_FILE + NEXT_SUFFIX), path.join(dir, KEY_FILE));
 }
 
-function finishSwap(dir: string): void {
-  const nextKey = path.join(dir, KEY_FILE + NEXT);
+function finishSwap(dir: string, protection: Protection, subaccountId: string): void {
+  const nextKey = path.join(dir, KEY_FILE + NEXT_SUFFIX);
   if (!fs.existsSync(nextKey)) return;
-  const nextCert = path.join(dir, CERT_FILE + NEXT);
+  const nextCert = path.join(dir, CERT_FILE + NEXT_SUFFIX);
   if (fs.existsSync(nextCert)) {
     // Crashed before the certificate moved: the live pair is still consistent; drop the half-written renewal.
     fs.rmSync(nextCert, { force: true });
     fs.rmSync(nextKey, { force: true });
     return;
   }
-  if (publicKeyMatches(fs.readFileSync(path.join(dir, CERT_FILE), 'utf8'), fs.readFileSync(nextKey, 'utf8'))) {
+  let nextKeyPem: string;
+  try {
+    nextKeyPem = openPrivateKey(fs.readFileSync(nextKey, 'utf8'), protection, keyName(subaccountId));
+  } catch {
+    // Locked: whether it belongs to cert.pem cannot be told now, so it is kept for a process that has the key.
+    return;
+  }
+  if (publicKeyMatches(fs.readFileSync(path.join(dir, CERT_FILE), 'utf8'), nextKeyPem)) {
     fs.renameSync(nextKey, path.join(dir, KEY_FILE));
   } else {
     fs.rmSync(nextKey, { force: true });

@@ -4,23 +4,31 @@ import type https from 'node:https';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { OutboundProxy } from '../../shared/config.js';
 import { credentialsDir } from './credentials.js';
+import { describeSecret, openSecret, protectionOf, PROXY_PASSWORD_PURPOSE, sealSecret } from './data-protection.js';
 import { writeSecretFile } from './pki.js';
+import { PROXY_PASSWORD_FILE } from './secret-format.js';
 
-/** The proxy password lives beside the keys (0600), never in config.json, logs or exports. */
-export const PROXY_PASSWORD_FILE = 'proxy-password';
+/**
+ * The proxy password lives beside the keys (0600; encrypted under the data-protection key in
+ * the desktop app), never in config.json, logs or exports.
+ */
+export { PROXY_PASSWORD_FILE } from './secret-format.js';
 
+/** Undefined when none is saved; throws (SECRET_LOCKED, with the reason) when it is encrypted and cannot be opened here. */
 export function readProxyPassword(dataDir: string, subaccountId: string): string | undefined {
+  let stored: string;
   try {
-    return fs.readFileSync(path.join(credentialsDir(dataDir, subaccountId), PROXY_PASSWORD_FILE), 'utf8').replace(/\r?\n$/, '');
+    stored = fs.readFileSync(path.join(credentialsDir(dataDir, subaccountId), PROXY_PASSWORD_FILE), 'utf8');
   } catch {
     return undefined;
   }
+  return openSecret(stored, protectionOf(dataDir), PROXY_PASSWORD_PURPOSE, describeSecret(subaccountId, PROXY_PASSWORD_FILE)).replace(/\r?\n$/, '');
 }
 
 export async function writeProxyPassword(dataDir: string, subaccountId: string, password: string | undefined): Promise<void> {
   const file = path.join(credentialsDir(dataDir, subaccountId), PROXY_PASSWORD_FILE);
   if (password === undefined) fs.rmSync(file, { force: true });
-  else await writeSecretFile(file, password);
+  else await writeSecretFile(file, sealSecret(password, protectionOf(dataDir), PROXY_PASSWORD_PURPOSE));
 }
 
 /**

@@ -3,6 +3,7 @@ import * as x509 from '@peculiar/x509';
 import { createHash, KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { fsyncDirSync } from '../../common/durable-fs.js';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -32,7 +33,8 @@ export async function generateKeyAndCsr(commonName: string): Promise<{ keyPem: s
 
 /**
  * Writes a private key or similar: readable by the owner only, and replaced in
- * one step so a crash leaves either the old file or the new one.
+ * one step so a crash leaves either the old file or the new one. Callers pass
+ * what goes to disk: data-protection.ts encrypts first where there is a key.
  */
 export async function writeSecretFile(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
@@ -53,6 +55,8 @@ export async function writeSecretFile(path: string, data: string | Uint8Array): 
     await rm(tmp, { force: true });
     throw e;
   }
+  // The rename itself must survive a power cut too, or a key just encrypted could come back in clear.
+  fsyncDirSync(dirname(path));
 }
 
 export function certificateInfo(pem: string): CertificateInfo {

@@ -13,7 +13,8 @@ import { ErrorCode } from '../../shared/errors.js';
 import { SESSION_WINDOW_BYTES, STREAM_WINDOW_BYTES, TUNNEL_PATH, TUNNEL_UPGRADE_TOKEN } from '../../shared/tunnel.js';
 
 export interface TunnelCredentials {
-  keyPem: string;
+  /** May be a getter that decrypts on first read and throws (SECRET_LOCKED) when it cannot. */
+  readonly keyPem: string;
   certPem: string;
   /** The relay's TLS trust anchor, pinned at pairing: the only CA this tunnel trusts. */
   trustAnchorPem: string;
@@ -105,21 +106,29 @@ export class TunnelClient extends EventEmitter {
     if (!this.running) return;
     const url = new URL(this.opts.relayUrl);
     let creds: TunnelCredentials;
+    let keyPem: string;
     try {
       creds = this.opts.credentials();
+      // Read here: an encrypted key is opened on first use, and a locked one must fail this attempt, not the process.
+      keyPem = creds.keyPem;
     } catch (err) {
       return this.fail(`the connector's key or certificate cannot be read: ${(err as Error).message}`, true);
     }
+    let viaProxy: https.Agent | undefined;
+    try {
+      viaProxy = this.opts.agent?.();
+    } catch (err) {
+      return this.fail(`the outbound proxy cannot be used: ${(err as Error).message}`, true);
+    }
     this.setStatus({ state: this.hadTunnel ? 'reconnecting' : 'connecting', reconnects: this.status.reconnects, lastError: this.status.lastError });
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const viaProxy = this.opts.agent?.();
     const req = https.request({
       host: hostname,
       port: Number(url.port || 443),
       path: TUNNEL_PATH,
       method: 'GET',
       headers: { Connection: 'Upgrade', Upgrade: TUNNEL_UPGRADE_TOKEN, 'Skybridge-Agent-Version': VERSION },
-      key: creds.keyPem,
+      key: keyPem,
       cert: creds.certPem,
       ca: [creds.trustAnchorPem],
       rejectUnauthorized: true,

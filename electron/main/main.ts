@@ -31,8 +31,10 @@ import { pushEvent, registerIpc } from './ipc.js';
 import { electronLoginItem, launchedHidden, linuxAutostart, type LoginItem } from './login-item.js';
 import { desktopNotifier, NotificationPolicy } from './notifications.js';
 import { agentDataDir, appIconPath, shellPaths, trayIconPath } from './paths.js';
-import { ShellSettingsStore, settingsStoreOptions, type KeyValueStore } from './settings-store.js';
+import { KeyFileStore, keyStoreOptions, ShellSettingsStore, settingsStoreOptions, type KeyValueStore } from './settings-store.js';
 import { storageStatus } from './secrets.js';
+import { forkWithUnlock, keyFileFailure, keyStoreError, openDataKey, unlockMessage, type DataKeyState } from './data-key.js';
+import { subaccountsWithEncryptedSecrets } from '../agent/secret-format.js';
 import { toPublicError } from './shell-error.js';
 import { BundleExporter, createShellHandlers, ShellSettingsService } from './shell-handlers.js';
 import { ShellModel } from './shell-state.js';
@@ -80,21 +82,32 @@ function runShell(): void {
     delete: (key) => electronStore.delete(key),
   };
   const settingsStore = new ShellSettingsStore(keyValue);
+  // Opened in whenReady (safeStorage needs 'ready'), before the first agent is forked.
+  let dataKey: DataKeyState | undefined;
   const settings = new ShellSettingsService({
     store: settingsStore,
     loginItem: loginItem(),
-    storage: () => storageStatus(safeStorage, process.platform),
+    storage: async () => {
+      const problem = dataKey && keyStoreError(dataKey);
+      return { ...(await storageStatus(safeStorage, process.platform)), ...(problem ? { keyStoreError: problem } : {}) };
+    },
     onChange: () => refreshTray(true),
   });
 
   // --- the agent -------------------------------------------------------------------
+  const agentDir = agentDataDir(app.getPath('userData'));
   const model = new ShellModel();
   const supervisor = new AgentSupervisor({
-    fork: () =>
-      utilityProcess.fork(paths.agentScript, ['--data-dir', agentDataDir(app.getPath('userData'))], {
-        serviceName: 'Skybridge agent',
-        stdio: 'inherit',
-      }),
+    // The key goes over the port as the first message, never on the command line or in the environment.
+    fork: forkWithUnlock(
+      () =>
+        utilityProcess.fork(paths.agentScript, ['--data-dir', agentDir, '--key-store', 'shell'], {
+          serviceName: 'Skybridge agent',
+          stdio: 'inherit',
+        }),
+      // Never undefined here: the supervisor starts only once the key is loaded.
+      () => unlockMessage(dataKey ?? { status: 'unreadable', message: '' }),
+    ),
     onMessage: (message) => bridge.handleMessage(message),
     onEvent: onSupervisorEvent,
   });
@@ -348,17 +361,40 @@ function runShell(): void {
         iconPath: (state) => trayIconPath(state, where),
         onClick: () => showWindow(),
       });
-      supervisor.start();
       const hidden = launchedHidden(process.argv, process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin);
       if (!hidden) showWindow();
+      // The key store may ask the user to unlock it first; the window is already there meanwhile.
+      dataKey = await loadDataKey();
+      supervisor.start();
       const storage = await storageStatus(safeStorage, process.platform);
-      if (!storage.secureStorage) log.warn({ backend: storage.secureStorageBackend }, 'no OS key store: secrets the shell keeps are only obfuscated');
+      if (!storage.secureStorage) log.warn({ backend: storage.secureStorageBackend }, 'no OS key store: the key protecting private keys and passwords is only obfuscated');
       if (process.env.SKYBRIDGE_TEST_HOOKS === '1') installTestHooks();
     })
     .catch((error: unknown) => {
       log.fatal({ err: error }, 'shell failed to start');
       app.exit(1);
     });
+
+  /** The agent's data-protection key: its state is logged, the key never. */
+  async function loadDataKey(): Promise<DataKeyState> {
+    const file = path.join(app.getPath('userData'), `${keyStoreOptions().name}.json`);
+    let state: DataKeyState;
+    try {
+      const keyFile = new Store<Record<string, unknown>>(keyStoreOptions());
+      state = await openDataKey({
+        safe: safeStorage,
+        store: new KeyFileStore({ get: (k) => keyFile.get(k), set: (k, v) => keyFile.set(k, v), delete: (k) => keyFile.delete(k) }),
+        file: keyFile.path,
+        hasEncryptedSecrets: () => subaccountsWithEncryptedSecrets(agentDir).length > 0,
+      });
+    } catch (error) {
+      state = keyFileFailure(file, error);
+    }
+    if (state.status === 'ready') log.info({ created: state.created }, 'data-protection key ready');
+    else if (state.status === 'no-key-store') log.warn('no OS key store: the agent keeps private keys and passwords as owner-only files');
+    else log.error(state.message);
+    return state;
+  }
 
   function loginItem(): LoginItem {
     if (process.platform !== 'linux') return electronLoginItem(app, process.platform);

@@ -1,6 +1,6 @@
 /**
- * Secrets the shell keeps (a corporate proxy password the UI sets, for one) are stored only
- * as safeStorage ciphertext, so the settings file alone reveals nothing. safeStorage is as
+ * Secrets the shell keeps (the agent's data-protection key, see data-key.ts) are stored only
+ * as safeStorage ciphertext, so the settings files alone reveal nothing. safeStorage is as
  * strong as the OS key store behind it: Keychain on macOS, DPAPI on Windows, libsecret or
  * KWallet on Linux. Where Linux has none, Electron falls back to `basic_text`, a key baked
  * into Chromium: the data is then only obfuscated, and `secureStorage: false` makes the UI
@@ -25,6 +25,8 @@ export interface StorageStatus {
   secureStorage: boolean;
   /** Which one: keychain, dpapi, gnome_libsecret, kwallet5…, or basic_text / unavailable. */
   secureStorageBackend: string;
+  /** Set when the agent's data-protection key cannot be had (data-key.ts): what is wrong and what to do. */
+  keyStoreError?: string;
 }
 
 /** Linux back ends that are not a key store: `basic_text` (hard-coded key) and `unknown` (asked too early). */
@@ -81,13 +83,20 @@ export class SecretBox {
   async get(name: string): Promise<string | undefined> {
     const stored = this.#store.getSecretCiphertext(name);
     if (stored === undefined) return undefined;
+    let decrypted: { result: string; shouldReEncrypt: boolean };
     try {
-      const { result, shouldReEncrypt } = await this.#safe.decryptStringAsync(Buffer.from(stored, 'base64'));
-      if (shouldReEncrypt) await this.set(name, result);
-      return result;
+      decrypted = await this.#safe.decryptStringAsync(Buffer.from(stored, 'base64'));
     } catch {
       return undefined;
     }
+    if (decrypted.shouldReEncrypt) {
+      try {
+        await this.set(name, decrypted.result);
+      } catch {
+        // The old ciphertext still decrypts: a failed refresh must not read as a lost secret.
+      }
+    }
+    return decrypted.result;
   }
 
   has(name: string): boolean {

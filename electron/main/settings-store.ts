@@ -97,3 +97,47 @@ export class ShellSettingsStore {
     this.write('secrets', secrets);
   }
 }
+
+/**
+ * The agent's data-protection key (safeStorage ciphertext) lives in a file of its own,
+ * `shell-keys.json`, not in the settings: the settings file is cleared when it is damaged or
+ * fails its schema (cheap to redo), and losing this one would lock every private key for good.
+ * So no `clearInvalidConfig` here: a damaged file stops the key from loading and is reported,
+ * and is never replaced.
+ */
+export const keyStoreSchema = z.object({
+  secrets: z.record(z.string().regex(SECRET_NAME), z.string().max(65_536)),
+});
+
+export const KEY_STORE_NAME = 'shell-keys';
+
+export function keyStoreOptions() {
+  const { properties } = z.toJSONSchema(keyStoreSchema) as { properties: Schema<Record<string, unknown>> };
+  return { name: KEY_STORE_NAME, schema: properties, defaults: { secrets: {} }, clearInvalidConfig: false };
+}
+
+/** The key file as a CiphertextStore (secrets.ts). */
+export class KeyFileStore {
+  readonly #store: KeyValueStore;
+
+  constructor(store: KeyValueStore) {
+    this.#store = store;
+  }
+
+  #all(): Record<string, string> {
+    const parsed = keyStoreSchema.shape.secrets.safeParse(this.#store.get('secrets'));
+    return parsed.success ? parsed.data : {};
+  }
+
+  getSecretCiphertext(name: string): string | undefined {
+    return this.#all()[name];
+  }
+
+  setSecretCiphertext(name: string, ciphertext: string | undefined): void {
+    if (!SECRET_NAME.test(name)) throw new Error(`not a secret name: ${name}`);
+    const secrets = { ...this.#all() };
+    if (ciphertext === undefined) delete secrets[name];
+    else secrets[name] = ciphertext;
+    this.#store.set('secrets', keyStoreSchema.shape.secrets.parse(secrets));
+  }
+}

@@ -29,6 +29,11 @@ export function handleShellMessage(data: unknown, deps: ShellMessageDeps): void 
   }
   const msg = parsed.data;
   if (msg.type === 'shutdown') return deps.shutdown();
+  if (msg.type === 'unlock') {
+    // The key is taken once, before the agent starts (agent-process.ts); one arriving later changes nothing.
+    deps.logger.warn('ignored a data-protection key sent after the agent had started');
+    return;
+  }
   void callApi(deps.api, msg.method, msg.input, deps.logger).then((reply) => {
     try {
       deps.post({ type: 'api-result', id: msg.id, ...reply });

@@ -24,14 +24,17 @@ export function DesktopSettings() {
       <ErrorMessage error={settings.error} title="The desktop settings could not be loaded." />
       {data ? (
         <div className="stack">
+          <ErrorMessage error={data.keyStoreError} title="Private keys cannot be unlocked." />
           {!data.secureStorage ? (
             <div className="warning-message" role="note">
               <strong>Secrets are not protected by an operating-system key store.</strong> This system offers no keyring to Skybridge (backend “
-              {data.secureStorageBackend}”), so private keys and passwords are only obfuscated on disk: anyone who can read your files can read them.
-              Unlock or install a key store (GNOME Keyring or KWallet) and restart Skybridge.
+              {data.secureStorageBackend}”), so private keys and passwords are protected only by your user account's file permissions: anyone who can
+              read your files can read them. Unlock or install a key store (GNOME Keyring or KWallet) and restart Skybridge.
             </div>
-          ) : (
-            <p className="muted small">Secrets are kept in the operating system's key store ({data.secureStorageBackend}).</p>
+          ) : data.keyStoreError ? null : (
+            <p className="muted small">
+              Private keys and passwords are encrypted with a key kept in the operating system's key store ({data.secureStorageBackend}).
+            </p>
           )}
           <CheckboxField
             label="Start Skybridge when I log in"
