@@ -24,6 +24,39 @@ export const WEB_API = {
 
 export const CSRF_HEADER = 'x-skybridge-csrf';
 
+/**
+ * Request header: did a person cause this request? `user` (the page saw a click, key or wheel
+ * moments before) restarts the session's idle clock; `background` (polling, refetches after
+ * live events, the page loading) and a missing or unknown value are served but do not, so a
+ * tab left open still goes idle. Sign-in and a password change always start a fresh clock.
+ */
+export const ACTIVITY_HEADER = 'x-skybridge-activity';
+export type Activity = 'user' | 'background';
+
+/**
+ * Response header on every answer to a signed-in session: how long it has left, relative (so
+ * the browser's clock does not matter), and what ends it: `idle` (activity postpones it) or
+ * `limit` (the absolute maximum; nothing postpones it). Example: `1799000; cause=idle`.
+ */
+export const SESSION_EXPIRES_HEADER = 'x-skybridge-session-expires-in';
+export type SessionEndCause = 'idle' | 'limit';
+export interface SessionExpiry {
+  inMs: number;
+  cause: SessionEndCause;
+}
+
+export function formatSessionExpiry(e: SessionExpiry): string {
+  return `${Math.max(0, Math.round(e.inMs))}; cause=${e.cause}`;
+}
+
+export function parseSessionExpiry(value: string | null | undefined): SessionExpiry | undefined {
+  const m = /^\s*(\d{1,12})\s*;\s*cause=(idle|limit)\s*$/.exec(value ?? '');
+  return m ? { inMs: Number(m[1]), cause: m[2] as SessionEndCause } : undefined;
+}
+
+/** WebSocket close code on /api/events when the session behind it ends (expired, signed out, password changed). */
+export const EVENTS_SESSION_ENDED = 4001;
+
 /** Codes of the web layer's own refusals (the API's are ErrorCode values from errors.ts). */
 export const WebErrorCode = {
   /** 401: no session, or it ended (expired, signed out, password changed elsewhere). */

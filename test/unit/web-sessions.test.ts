@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SessionStore, clearedSessionCookie, sessionCookie, sessionCookieValue, type EndReason } from '../../electron/agent/web/sessions.js';
+import { SessionStore, clearedSessionCookie, parseActivity, sessionCookie, sessionCookieValue, type EndReason } from '../../electron/agent/web/sessions.js';
+import { formatSessionExpiry, parseSessionExpiry } from '../../shared/web-api.js';
 
 const MIN = 60_000;
 
@@ -35,16 +36,16 @@ test('the cookie header parser finds the session cookie among others and ignores
   assert.equal(sessionCookieValue(undefined), undefined);
 });
 
-test('idle expiry: activity keeps a session alive, 30 minutes without any ends it', () => {
+test('idle expiry: a person\'s activity keeps a session alive, 30 minutes without any ends it', () => {
   const c = clock();
   const store = new SessionStore({ now: c.now });
   const ended: EndReason[] = [];
   store.onEnd((_s, why) => ended.push(why));
   const { cookieValue, session } = store.create('admin', { mustChangePassword: false, generation: 1 });
   c.advance(29 * MIN);
-  assert.ok(store.get(cookieValue, 1), 'alive after 29 idle minutes (and this use restarts the idle clock)');
+  assert.ok(store.get(cookieValue, 1, 'user'), 'alive after 29 idle minutes (and this use restarts the idle clock)');
   c.advance(29 * MIN);
-  assert.ok(store.get(cookieValue, 1), 'alive 29 minutes after the last use');
+  assert.ok(store.get(cookieValue, 1, 'user'), 'alive 29 minutes after the last use');
   assert.equal(new Date(store.expiresAt(session)).getTime(), c.now() + 30 * MIN);
   c.advance(30 * MIN);
   assert.equal(store.get(cookieValue, 1), undefined, 'gone after 30 idle minutes');
@@ -52,14 +53,80 @@ test('idle expiry: activity keeps a session alive, 30 minutes without any ends i
   assert.equal(store.size, 0);
 });
 
-test('a look without touching does not extend the session', () => {
+test('a tab left open that only polls goes idle: background requests are served but never extend the session', () => {
+  const c = clock();
+  const store = new SessionStore({ now: c.now });
+  const ended: EndReason[] = [];
+  store.onEnd((_s, why) => ended.push(why));
+  const { cookieValue, session } = store.create('admin', { mustChangePassword: false, generation: 1 });
+  c.advance(5 * MIN);
+  assert.ok(store.get(cookieValue, 1, 'user'), 'the last thing the person did, 5 minutes in');
+  const lastUse = c.now();
+  // The dashboard polls every 10 s; every poll is answered while the session lives.
+  let polls = 0;
+  while (c.now() + 10_000 < lastUse + 30 * MIN) {
+    c.advance(10_000);
+    assert.ok(store.get(cookieValue, 1, 'background'), `poll at ${(c.now() - lastUse) / 1000} s is served`);
+    assert.equal(store.expiresAt(session), lastUse + 30 * MIN, 'and does not move the end');
+    polls++;
+  }
+  assert.ok(polls > 170);
+  c.advance(10_000);
+  assert.equal(store.get(cookieValue, 1, 'background'), undefined, 'the first poll after 30 minutes without a person finds no session');
+  assert.deepEqual(ended, ['expired']);
+  // Nor does the default: a caller that says nothing is not a person.
+  const other = store.create('admin', { mustChangePassword: false, generation: 1 });
+  c.advance(20 * MIN);
+  assert.ok(store.get(other.cookieValue, 1));
+  c.advance(10 * MIN);
+  assert.equal(store.get(other.cookieValue, 1), undefined);
+});
+
+test('user activity restarts the idle clock, also when checked first and touched later (after the CSRF check)', () => {
   const c = clock();
   const store = new SessionStore({ now: c.now, idleMs: 10 * MIN });
-  const { cookieValue } = store.create('admin', { mustChangePassword: false, generation: 1 });
+  const { cookieValue, session } = store.create('admin', { mustChangePassword: false, generation: 1 });
   c.advance(9 * MIN);
-  assert.ok(store.get(cookieValue, 1, false));
-  c.advance(2 * MIN);
+  const found = store.get(cookieValue, 1);
+  assert.ok(found);
+  store.touch(found, 'background');
+  assert.equal(store.expiresAt(session), c.now() + MIN, 'background: still one minute left');
+  store.touch(found, 'user');
+  assert.equal(store.expiresAt(session), c.now() + 10 * MIN, 'user: ten minutes from now');
+  c.advance(9 * MIN);
+  assert.ok(store.get(cookieValue, 1));
+
+  // An ended session is not brought back by a late touch.
+  store.end(session, 'signed-out');
+  c.advance(MIN);
+  store.touch(session, 'user');
   assert.equal(store.get(cookieValue, 1), undefined);
+  assert.equal(store.size, 0);
+});
+
+test('the activity header: only exactly "user" counts as a person', () => {
+  assert.equal(parseActivity('user'), 'user');
+  assert.equal(parseActivity(' User '), 'user');
+  for (const v of [undefined, '', 'background', 'users', 'user, user', 'true', ['user', 'user']]) assert.equal(parseActivity(v), 'background', JSON.stringify(v));
+});
+
+test('the page is told how long is left and whether activity can postpone it (idle) or not (limit)', () => {
+  const c = clock();
+  const store = new SessionStore({ now: c.now, idleMs: 30 * MIN, absoluteMs: 60 * MIN });
+  const { cookieValue, session } = store.create('admin', { mustChangePassword: false, generation: 1 });
+  c.advance(10 * MIN);
+  assert.deepEqual(store.remaining(session), { inMs: 20 * MIN, cause: 'idle' });
+  c.advance(5 * MIN);
+  store.get(cookieValue, 1, 'user');
+  assert.deepEqual(store.remaining(session), { inMs: 30 * MIN, cause: 'idle' });
+  c.advance(20 * MIN);
+  store.get(cookieValue, 1, 'user');
+  assert.deepEqual(store.remaining(session), { inMs: 25 * MIN, cause: 'limit' }, 'the absolute limit is nearer than the idle end now');
+
+  const header = formatSessionExpiry(store.remaining(session));
+  assert.equal(header, `${25 * MIN}; cause=limit`);
+  assert.deepEqual(parseSessionExpiry(header), { inMs: 25 * MIN, cause: 'limit' });
+  for (const bad of [undefined, null, '', 'soon', '-5; cause=idle', '5; cause=never', '5']) assert.equal(parseSessionExpiry(bad), undefined, String(bad));
 });
 
 test('absolute expiry: even a busy session ends 12 hours after sign-in', () => {
@@ -68,10 +135,10 @@ test('absolute expiry: even a busy session ends 12 hours after sign-in', () => {
   const { cookieValue } = store.create('admin', { mustChangePassword: false, generation: 1 });
   for (let t = 0; t < 12 * 60 - 10; t += 10) {
     c.advance(10 * MIN);
-    assert.ok(store.get(cookieValue, 1), `alive at ${t + 10} minutes`);
+    assert.ok(store.get(cookieValue, 1, 'user'), `alive at ${t + 10} minutes`);
   }
   c.advance(10 * MIN);
-  assert.equal(store.get(cookieValue, 1), undefined);
+  assert.equal(store.get(cookieValue, 1, 'user'), undefined);
 });
 
 test('the sweep ends expired sessions without a request, so their sockets can be closed on time', () => {

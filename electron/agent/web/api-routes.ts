@@ -4,14 +4,24 @@ import type { Logger } from '../../../common/logger.js';
 import { connectorApiSchemas, type ConnectorApi, type ConnectorApiMethod } from '../../../shared/api.js';
 import { formatIssues } from '../../../shared/config.js';
 import { ErrorCode, SkybridgeError } from '../../../shared/errors.js';
-import { CSRF_HEADER, WEB_API, WebErrorCode, changePasswordSchema, signInSchema, type SessionInfo } from '../../../shared/web-api.js';
+import {
+  ACTIVITY_HEADER,
+  CSRF_HEADER,
+  SESSION_EXPIRES_HEADER,
+  WEB_API,
+  WebErrorCode,
+  changePasswordSchema,
+  formatSessionExpiry,
+  signInSchema,
+  type SessionInfo,
+} from '../../../shared/web-api.js';
 import { PasswordQueueFull, type AdminAuth } from './admin-auth.js';
 import { signInDraft, type AuditSink, type SignInEvent } from './admin-audit.js';
 import type { BundleFolder } from './bundles.js';
 import { WebRefusal, clientAddress, readJson, sendJson } from './http-util.js';
 import type { LoginThrottle } from './login-throttle.js';
 import { OriginPolicy } from './origin.js';
-import { clearedSessionCookie, sessionCookie, sessionCookieValue, type Session, type SessionStore } from './sessions.js';
+import { clearedSessionCookie, parseActivity, sessionCookie, sessionCookieValue, type Session, type SessionStore } from './sessions.js';
 
 const SIGN_IN_BODY_LIMIT = 16 * 1024;
 const API_BODY_LIMIT = 1024 * 1024;
@@ -37,7 +47,8 @@ function seconds(ms: number): number {
  * the ConnectorApi as POST /api/call/<method>, and bundle downloads. The checks run in a
  * fixed order: a signed-in session (401), then for every change the session's CSRF token
  * and this server's own Origin (403), then the password change the first sign-in demands
- * (403), then the input (400).
+ * (403), then the input (400). A request that passed them restarts the session's idle clock
+ * only if it says a person caused it (`x-skybridge-activity: user`); polling does not.
  */
 export class ApiRoutes {
   constructor(private readonly d: ApiRoutesDeps) {}
@@ -46,9 +57,19 @@ export class ApiRoutes {
     return this.d.auth.state()?.generation;
   }
 
-  /** The request's live session, if any (touching it restarts its idle clock). */
-  sessionOf(req: http.IncomingMessage, touch = true): Session | undefined {
-    return this.d.sessions.get(sessionCookieValue(req.headers.cookie), this.generation(), touch);
+  /** The request's live session, if any. Looking never extends it (the WebSocket upgrade uses this too). */
+  sessionOf(req: http.IncomingMessage): Session | undefined {
+    return this.d.sessions.get(sessionCookieValue(req.headers.cookie), this.generation());
+  }
+
+  /** Restarts the idle clock if a person caused the request, and tells the page how long the session has left. */
+  private attend(req: http.IncomingMessage, res: http.ServerResponse, session: Session): void {
+    this.d.sessions.touch(session, parseActivity(req.headers[ACTIVITY_HEADER]));
+    this.announce(res, session);
+  }
+
+  private announce(res: http.ServerResponse, session: Session): void {
+    res.setHeader(SESSION_EXPIRES_HEADER, formatSessionExpiry(this.d.sessions.remaining(session)));
   }
 
   private requireSession(req: http.IncomingMessage): Session {
@@ -120,7 +141,7 @@ export class ApiRoutes {
     const method = req.method ?? 'GET';
     const notAllowed = (allowed: string) => new WebRefusal(405, ErrorCode.MethodNotAllowed, `${method} is not supported here; use ${allowed}.`, { allow: allowed });
     if (pathname === WEB_API.session) {
-      if (method === 'GET') return sendJson(res, 200, this.info(this.sessionOf(req)));
+      if (method === 'GET') return this.sessionInfo(req, res);
       if (method === 'POST') return this.signIn(req, res, own);
       if (method === 'DELETE') return this.signOut(req, res, own);
       throw notAllowed('GET, POST, DELETE');
@@ -135,11 +156,19 @@ export class ApiRoutes {
     }
     if (pathname.startsWith(WEB_API.bundles)) {
       if (method !== 'GET' && method !== 'HEAD') throw notAllowed('GET');
-      this.requireReady(this.requireSession(req));
+      const session = this.requireSession(req);
+      this.requireReady(session);
+      this.attend(req, res, session);
       return this.d.bundles.send(pathname.slice(WEB_API.bundles.length), res);
     }
     if (pathname === WEB_API.events) throw new WebRefusal(426, ErrorCode.BadRequest, 'Live events are a WebSocket: connect with an Upgrade request.', { upgrade: 'websocket' });
     throw new WebRefusal(404, ErrorCode.NotFound, `There is no API at ${pathname}.`);
+  }
+
+  private sessionInfo(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const session = this.sessionOf(req);
+    if (session) this.attend(req, res, session);
+    sendJson(res, 200, this.info(session));
   }
 
   private async signIn(req: http.IncomingMessage, res: http.ServerResponse, own: string): Promise<void> {
@@ -156,16 +185,17 @@ export class ApiRoutes {
     }
     this.d.throttle.success(address);
     // A cookie that came with the request is never promoted to a signed-in session (session fixation).
-    const previous = this.sessionOf(req, false);
+    const previous = this.sessionOf(req);
     if (previous) this.d.sessions.end(previous, 'replaced');
     const state = this.d.auth.state()!;
     const { session, cookieValue } = this.d.sessions.create(state.user, { mustChangePassword: state.mustChangePassword, generation: state.generation });
     await this.record({ kind: 'signed-in', user: state.user, address, mustChangePassword: state.mustChangePassword });
+    this.announce(res, session);
     sendJson(res, 200, this.info(session), { 'set-cookie': sessionCookie(cookieValue) });
   }
 
   private async signOut(req: http.IncomingMessage, res: http.ServerResponse, own: string): Promise<void> {
-    const session = this.sessionOf(req, false);
+    const session = this.sessionOf(req);
     if (session) {
       this.requireCsrf(req, session, own);
       this.d.sessions.end(session, 'signed-out');
@@ -200,6 +230,7 @@ export class ApiRoutes {
     this.d.throttle.success(address);
     const { session: next, cookieValue } = this.d.sessions.rotate(session, state.generation);
     await this.record({ kind: 'password-changed', user: session.user, address });
+    this.announce(res, next);
     sendJson(res, 200, this.info(next), { 'set-cookie': sessionCookie(cookieValue) });
   }
 
@@ -207,6 +238,7 @@ export class ApiRoutes {
     const session = this.requireSession(req);
     this.requireCsrf(req, session, own);
     this.requireReady(session);
+    this.attend(req, res, session);
     if (!/^[A-Za-z]{1,64}$/.test(name) || !Object.hasOwn(connectorApiSchemas, name)) {
       throw new WebRefusal(404, ErrorCode.NotFound, `There is no API method "${name.slice(0, 64)}".`);
     }

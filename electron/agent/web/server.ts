@@ -7,6 +7,7 @@ import type { ConnectorApi } from '../../../shared/api.js';
 import { ErrorCode } from '../../../shared/errors.js';
 import { ADMIN_USER, WEB_API, WebErrorCode } from '../../../shared/web-api.js';
 import { withAdminNotes } from '../audit/actor.js';
+import { restrictToUiTransport } from '../ui-transport.js';
 import { AdminAuth, type AdminAuthOptions } from './admin-auth.js';
 import type { AuditSink } from './admin-audit.js';
 import { ApiRoutes } from './api-routes.js';
@@ -77,7 +78,8 @@ export async function startWebUiServer(opts: WebUiServerOptions): Promise<WebUiS
   const feed = new EventFeed({ logger, isLive: (s) => sessions.stillValid(s, generation()), maxBufferedBytes: opts.maxBufferedEventBytes });
   sessions.onEnd((s) => feed.sessionEnded(s));
   const routes = new ApiRoutes({
-    api: withAdminNotes(opts.api, opts.dataDir, 'api', ADMIN_USER),
+    // The browser may set caFile only to a CA it uploaded; the restriction is outermost, so a refused call leaves no admin note.
+    api: restrictToUiTransport(withAdminNotes(opts.api, opts.dataDir, 'api', ADMIN_USER), opts.dataDir),
     auth,
     sessions,
     throttle,

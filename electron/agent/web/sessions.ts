@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SESSION_COOKIE } from '../../../shared/web-api.js';
+import { SESSION_COOKIE, type Activity, type SessionEndCause } from '../../../shared/web-api.js';
 
 export const DEFAULT_IDLE_MS = 30 * 60 * 1000;
 export const DEFAULT_ABSOLUTE_MS = 12 * 60 * 60 * 1000;
@@ -12,7 +12,8 @@ export interface Session {
   readonly user: string;
   readonly csrfToken: string;
   readonly createdAt: number;
-  lastSeenAt: number;
+  /** The last time a person did something (sign-in, password change, a request marked `user`); the idle clock runs from here. */
+  lastActiveAt: number;
   readonly mustChangePassword: boolean;
   /** The admin account's generation at sign-in; a password change or reset ends older sessions. */
   readonly generation: number;
@@ -33,7 +34,8 @@ function keyOf(cookieValue: string): string {
 /**
  * Server-side sessions, in memory: a restart signs everyone out, which is the safe default
  * for an admin console. The cookie carries 32 random bytes and nothing else; each session
- * has its own CSRF token, an idle expiry and an absolute one.
+ * has its own CSRF token, an idle expiry and an absolute one. Only a person's activity
+ * postpones the idle expiry: a browser tab that merely polls still goes idle.
  */
 export class SessionStore {
   readonly idleMs: number;
@@ -71,7 +73,7 @@ export class SessionStore {
       user,
       csrfToken: randomBytes(32).toString('base64url'),
       createdAt: now,
-      lastSeenAt: now,
+      lastActiveAt: now,
       mustChangePassword: opts.mustChangePassword,
       generation: opts.generation,
     };
@@ -80,20 +82,39 @@ export class SessionStore {
   }
 
   expiresAt(session: Session): number {
-    return Math.min(session.lastSeenAt + this.idleMs, session.createdAt + this.absoluteMs);
+    return this.expiry(session).at;
+  }
+
+  /** When the session ends unless a person does something, and whether that could postpone it (`idle`) or not (`limit`). */
+  expiry(session: Session): { at: number; cause: SessionEndCause } {
+    const idle = session.lastActiveAt + this.idleMs;
+    const limit = session.createdAt + this.absoluteMs;
+    return idle < limit ? { at: idle, cause: 'idle' } : { at: limit, cause: 'limit' };
+  }
+
+  /** Milliseconds left and the cause, for the answer's session header. */
+  remaining(session: Session): { inMs: number; cause: SessionEndCause } {
+    const { at, cause } = this.expiry(session);
+    return { inMs: Math.max(0, at - this.now()), cause };
   }
 
   /**
    * The live session for a cookie value, or undefined. An expired one, or one from an older
-   * account generation, is ended on the spot. `touch` restarts the idle clock.
+   * account generation, is ended on the spot. Only `user` activity restarts the idle clock.
    */
-  get(cookieValue: string | undefined, currentGeneration: number | undefined, touch = true): Session | undefined {
+  get(cookieValue: string | undefined, currentGeneration: number | undefined, activity: Activity = 'background'): Session | undefined {
     if (!cookieValue) return undefined;
     const session = this.sessions.get(keyOf(cookieValue));
     if (!session) return undefined;
     if (!this.stillValid(session, currentGeneration)) return undefined;
-    if (touch) session.lastSeenAt = this.now();
+    this.touch(session, activity);
     return session;
+  }
+
+  /** A person did something: the idle clock restarts. Background requests change nothing. */
+  touch(session: Session, activity: Activity): void {
+    if (activity !== 'user' || this.sessions.get(session.key) !== session) return;
+    session.lastActiveAt = Math.max(session.lastActiveAt, this.now());
   }
 
   /** Ends the session if it has expired or its generation is gone; true while it lives. */
@@ -138,6 +159,15 @@ export class SessionStore {
   clear(): void {
     for (const s of [...this.sessions.values()]) this.end(s, 'signed-out');
   }
+}
+
+/**
+ * The activity a request declares in its `x-skybridge-activity` header. Anything but exactly
+ * `user` is background: an old page, a script or a repeated header never keeps a session alive
+ * by accident. (A page of another site cannot set the header at all without a CORS preflight.)
+ */
+export function parseActivity(header: string | string[] | undefined): Activity {
+  return typeof header === 'string' && header.trim().toLowerCase() === 'user' ? 'user' : 'background';
 }
 
 /** `__Host-`: the browser keeps it only if Secure, host-only and for path /. Strict: never sent with cross-site requests. */

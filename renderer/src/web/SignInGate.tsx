@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { WebErrorCode, type SessionInfo } from '../../../shared/web-api.js';
+import { WebErrorCode, type SessionEndCause, type SessionInfo } from '../../../shared/web-api.js';
 import { ApiError, type Client } from '../api/client.js';
 import { ClientProvider } from '../api/context.js';
 import { ErrorMessage } from '../components/ErrorMessage.js';
 import { Field } from '../components/Field.js';
 import { ChangePasswordForm } from './ChangePasswordForm.js';
+import { SessionNotice, type SessionTimer } from './SessionNotice.js';
 import { WebSessionContext, type WebSession } from './session.js';
 
 /** The part of WebClient the gate uses (a fake in tests). */
@@ -14,7 +15,24 @@ export interface SessionClient extends Client {
   signIn(password: string, user?: string): Promise<SessionInfo>;
   signOut(): Promise<void>;
   changePassword(current: string, next: string): Promise<SessionInfo>;
-  onSignedOut: (() => void) | undefined;
+  /** Set by the gate; `reason` says the session ran out (idle or its limit) rather than ended otherwise. */
+  onSignedOut: ((reason?: SessionEndCause) => void) | undefined;
+  // The idle warning's needs (WebClient has them; a client without them shows no warning).
+  deadline?: SessionTimer['deadline'];
+  onDeadlineChange?: SessionTimer['onDeadlineChange'];
+  keepAlive?: SessionTimer['keepAlive'];
+  verifySession?: SessionTimer['verifySession'];
+}
+
+function timerOf(client: SessionClient): SessionTimer | undefined {
+  const { deadline, onDeadlineChange, keepAlive, verifySession } = client;
+  if (!deadline || !onDeadlineChange || !keepAlive || !verifySession) return undefined;
+  return {
+    deadline: () => deadline.call(client),
+    onDeadlineChange: (listener) => onDeadlineChange.call(client, listener),
+    keepAlive: () => keepAlive.call(client),
+    verifySession: () => verifySession.call(client),
+  };
 }
 
 type GateState =
@@ -25,6 +43,10 @@ type GateState =
   | { kind: 'signed-in'; user: string };
 
 const EXPIRED = 'Your session has ended (signed out elsewhere or idle too long). Sign in again to continue.';
+const ENDED_BY: Record<SessionEndCause, string> = {
+  idle: 'Your session expired after a period of inactivity. Sign in again to continue.',
+  limit: 'Your session reached its maximum length. Sign in again to continue.',
+};
 const SIGNED_OUT = 'You are signed out.';
 
 /** Failed sign-ins are slowed down by the server (HTTP 429); say so rather than only "wrong password". */
@@ -66,12 +88,12 @@ export function SignInGate({ client, children }: { client: SessionClient; childr
   }, [load]);
 
   useEffect(() => {
-    client.onSignedOut = () => {
+    client.onSignedOut = (reason) => {
       if (asking.current) return;
       const kind = stateRef.current.kind;
       if (kind !== 'signed-in' && kind !== 'must-change') return;
       queryClient.clear();
-      setState({ kind: 'signed-out', notice: EXPIRED });
+      setState({ kind: 'signed-out', notice: reason ? ENDED_BY[reason] : EXPIRED });
     };
     return () => {
       client.onSignedOut = undefined;
@@ -103,6 +125,8 @@ export function SignInGate({ client, children }: { client: SessionClient; childr
     [ask, client],
   );
 
+  const timer = useMemo(() => timerOf(client), [client]);
+  const notice = timer ? <SessionNotice timer={timer} /> : null;
   const user = state.kind === 'signed-in' || state.kind === 'must-change' ? state.user : undefined;
   const session = useMemo<WebSession | undefined>(() => (user ? { user, signOut, changePassword } : undefined), [user, signOut, changePassword]);
 
@@ -142,12 +166,14 @@ export function SignInGate({ client, children }: { client: SessionClient; childr
               Sign out instead
             </button>
           </div>
+          {notice}
         </main>
       );
     case 'signed-in':
       return (
         <WebSessionContext.Provider value={session}>
           <ClientProvider client={client}>{children}</ClientProvider>
+          {notice}
         </WebSessionContext.Provider>
       );
   }
