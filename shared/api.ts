@@ -112,6 +112,22 @@ export const accessTestResultSchema = z.object({
 });
 export type AccessTestResult = z.infer<typeof accessTestResultSchema>;
 
+/** Largest PEM text importCaCertificate takes (a CA is a few kilobytes; the agent reads no larger CA file). */
+export const MAX_CA_PEM_CHARS = 1024 * 1024;
+
+/** What importCaCertificate stored: the path to put in a system's caFile, and the first certificate's details. */
+export const importedCaSchema = z.object({
+  /** Absolute path on the agent's machine, inside <dataDir>/trusted-ca/. */
+  caFile: z.string(),
+  subject: z.string(),
+  /** SHA-256 of the DER, upper-case hex pairs separated by colons. */
+  fingerprintSha256: z.string(),
+  notAfter: z.string(),
+  /** How many certificates the PEM held (a CA bundle may hold several; the details above are the first's). */
+  certificates: z.int().min(1),
+});
+export type ImportedCa = z.infer<typeof importedCaSchema>;
+
 /** One minute of traffic for the dashboard chart. */
 export const minuteSampleSchema = z.object({
   /** ISO start of the minute. */
@@ -199,6 +215,11 @@ export const connectorApiSchemas = {
   },
   checkAvailability: { input: systemRef, output: availabilitySchema },
   testAccess: { input: accessTestInputSchema, output: accessTestResultSchema },
+  /**
+   * Stores PEM certificates the UI uploaded as a CA file the agent owns; put the returned `caFile`
+   * into a system. The UI transports accept no other caFile (the browser cannot name server paths).
+   */
+  importCaCertificate: { input: z.object({ pem: z.string().min(1).max(MAX_CA_PEM_CHARS) }), output: importedCaSchema },
   // Pairing and certificates.
   /** Pair with a relay using a one-time code; `name` labels the subaccount locally. */
   pairSubaccount: {

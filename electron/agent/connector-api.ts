@@ -11,9 +11,11 @@ import { evidenceApi, offlineEvidence, type EvidenceSource } from './evidence-ap
 import { pairAgent } from './pair.js';
 import { testAccess } from './api/access-test.js';
 import { checkAvailability } from './api/availability.js';
+import { importCaCertificate } from './api/ca-import.js';
 import { certificateDetails, renewWithoutAgent } from './api/certificates.js';
 import { buildDashboard, type DashboardSource } from './api/dashboard.js';
 import { setAuditLevel, setAuditRetention, settingsOf } from './api/settings.js';
+import { loadCaFile } from './trusted-ca.js';
 
 /** What only a running agent can answer; the CLI's API has none of it. */
 export interface LiveAgent extends DashboardSource {
@@ -97,10 +99,13 @@ export function createConnectorApi(deps: ConnectorApiDeps): ConnectorApi {
     },
     async addSystem(input: ApiInput<'addSystem'>) {
       const { subaccount, system } = parseInput('addSystem', input);
+      // A CA file the agent could not use is refused now, not at the first request through the system.
+      if (system.caFile !== undefined) await loadCaFile(system.caFile);
       return store.update((cfg) => addSystem(cfg, subaccount, system));
     },
     async updateSystem(input: ApiInput<'updateSystem'>) {
       const { subaccount, system, patch } = parseInput('updateSystem', input);
+      if (typeof patch.caFile === 'string') await loadCaFile(patch.caFile);
       return store.update((cfg) => updateSystem(cfg, subaccount, system, patch));
     },
     async removeSystem(input: ApiInput<'removeSystem'>): Promise<ApiOutput<'removeSystem'>> {
@@ -122,6 +127,10 @@ export function createConnectorApi(deps: ConnectorApiDeps): ConnectorApi {
     },
     async checkAvailability(input: ApiInput<'checkAvailability'>) {
       return checkAvailability(store.load(), parseInput('checkAvailability', input));
+    },
+    async importCaCertificate(input: ApiInput<'importCaCertificate'>) {
+      const { pem } = parseInput('importCaCertificate', input);
+      return importCaCertificate(store.dataDir, pem);
     },
     async testAccess(input: ApiInput<'testAccess'>) {
       // The file, not the agent's memory: an edit made a moment ago is what a person means to test.

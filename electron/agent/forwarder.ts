@@ -11,6 +11,7 @@ import { HOP_BY_HOP_HEADERS, META_PREFIX, MetaHeader } from '../../shared/tunnel
 import type { AgentEvent } from '../../shared/api.js';
 import { checkAccess } from './access.js';
 import type { BackendPools } from './backend-pool.js';
+import { CaFileError } from './trusted-ca.js';
 
 export interface ForwarderDeps {
   subaccountId: string;
@@ -166,21 +167,29 @@ export function handleTunnelStream(stream: http2.ServerHttp2Stream, headers: htt
   }
 
   const transport = system.protocol === 'https' ? https : http;
+  let pooled: http.Agent | undefined;
+  try {
+    if (!upgrade || system.protocol === 'https') pooled = deps.pools.agentFor(system);
+  } catch (err) {
+    // The mapping's CA file is unusable (gone, not a regular file, no certificates): nothing is sent.
+    const why = err instanceof CaFileError ? `its CA file ${err.file} cannot be used (${err.reason})` : (err as Error).message;
+    deps.logger.warn({ requestId, system: sysName, err: why }, 'back end trust unusable');
+    return refuse(ErrorCode.BackendUnreachable, `System ${sysName} is unreachable: ${why}.`, 'error');
+  }
   const options: https.RequestOptions = {
     host: system.internalHost,
     port: system.internalPort,
     method,
     path: decision.target,
     headers: outHeaders,
-    agent: upgrade ? false : deps.pools.agentFor(system),
+    agent: upgrade ? false : pooled,
     // Verify the back end against its internal name. For an IP, '' stops Node from taking the name from
     // the Host header (the *virtual* name) and makes it check the IP instead; IPs are never sent as SNI.
     servername: system.protocol === 'https' ? (net.isIP(system.internalHost) === 0 ? system.internalHost : '') : undefined,
   };
   if (upgrade && system.protocol === 'https') {
     // Upgrades take a connection of their own (never returned to the pool), with the same trust as the pool.
-    const pooled = deps.pools.agentFor(system) as https.Agent;
-    options.ca = pooled.options.ca;
+    options.ca = (pooled as https.Agent).options.ca;
     options.rejectUnauthorized = true;
   }
 

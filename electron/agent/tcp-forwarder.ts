@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -10,6 +9,7 @@ import { ErrorCode, httpStatusFor } from '../../shared/errors.js';
 import { MetaHeader } from '../../shared/tunnel.js';
 import { describeBackendError } from './forwarder.js';
 import { checkTcpAccess, tcpSystemName } from './tcp-access.js';
+import { caFileCache, CaFileError } from './trusted-ca.js';
 
 /** Open connections per system, for maxConnections. One instance per agent, shared by all tunnel streams. */
 export class TcpConnectionCounter {
@@ -129,6 +129,17 @@ export function handleTcpStream(stream: http2.ServerHttp2Stream, headers: http2.
   };
 
   const tlsToBackend = usesTls(sys.protocol);
+  let ca: string[] | undefined;
+  if (tlsToBackend && sys.caFile) {
+    try {
+      // Cached per file version: a connection costs a lookup, not a read.
+      ca = caFileCache.get(sys.caFile).ca;
+    } catch (err) {
+      release();
+      const why = err instanceof CaFileError ? `its CA file ${err.file} cannot be used (${err.reason})` : (err as Error).message;
+      return refuse(ErrorCode.BackendUnreachable, `System ${name} is unreachable: ${why}.`, 'error');
+    }
+  }
   let sock: net.Socket;
   try {
     const common = { host: sys.internalHost, port: toPort, allowHalfOpen: true, noDelay: true };
@@ -137,7 +148,7 @@ export function handleTcpStream(stream: http2.ServerHttp2Stream, headers: http2.
           ...common,
           // Verified against the internal name (or IP, which is never sent as SNI), with the mapping's extra CA if any.
           servername: net.isIP(sys.internalHost) === 0 ? sys.internalHost : undefined,
-          ca: sys.caFile ? [...tls.rootCertificates, readFileSync(sys.caFile, 'utf8')] : undefined,
+          ca,
           rejectUnauthorized: true,
         })
       : net.connect(common);

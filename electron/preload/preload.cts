@@ -26,6 +26,7 @@ const CHANNELS = [
   'api:updateResource',
   'api:checkAvailability',
   'api:testAccess',
+  'api:importCaCertificate',
   'api:pairSubaccount',
   'api:certificateDetails',
   'api:renewCertificate',

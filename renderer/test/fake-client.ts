@@ -245,6 +245,20 @@ export function createFakeClient(options: FakeClientOptions = {}): FakeClient {
       const found = findSystem(subaccount, system);
       return { system, internal: `${found.internalHost}:${found.internalPort}`, reachable: true, status: 200, ms: 3, checkedAt: new Date().toISOString() };
     },
+    importCaCertificate: async ({ pem }) => {
+      const count = pem.split('-----BEGIN CERTIFICATE-----').length - 1;
+      if (count === 0) throw new ApiError('INVALID_INPUT', 'That is not a usable CA certificate: it holds no PEM certificate (a block beginning with -----BEGIN CERTIFICATE-----).');
+      // Named by content like the agent's store, so the same upload gives the same path.
+      let hash = 0;
+      for (const ch of pem.replace(/\s+/g, '')) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+      return {
+        caFile: `/var/lib/skybridge/trusted-ca/${hash.toString(16).padStart(8, '0').repeat(4)}.pem`,
+        subject: 'O=Example Corp, CN=Example Corp Root CA',
+        fingerprintSha256: Array.from({ length: 32 }, () => 'C4').join(':'),
+        notAfter: new Date(Date.now() + 5 * 365 * 86_400_000).toISOString(),
+        certificates: count,
+      };
+    },
     testAccess: async ({ subaccount, method = 'GET', host, port, target }) => {
       const system = systemsOf(subaccount).find((s) => s.virtualHost === host && s.virtualPort === port);
       if (!system) return { allowed: false, reason: `No system is mapped to ${host}:${port}.`, status: 403 };

@@ -61,6 +61,18 @@ describe('system form rules', () => {
     });
   });
 
+  it('sends the CA file only when it changed: the UI may not resend a path an administrator set on the server', () => {
+    const base = fakeSystem({ caFile: '/etc/skybridge/erp-ca.pem' });
+    const same = check({ ...systemToForm(base), internalPort: '9443' }, base);
+    expect(same.ok && toPatch(same.system, base)).not.toHaveProperty('caFile');
+    const uploaded = '/var/lib/skybridge/trusted-ca/0123456789abcdef0123456789abcdef.pem';
+    const replaced = check({ ...systemToForm(base), caFile: uploaded }, base);
+    expect(replaced.ok && toPatch(replaced.system, base)).toMatchObject({ caFile: uploaded });
+    // Switching to plain HTTP takes the CA away with the TLS.
+    const plain = check({ ...systemToForm(base), protocol: 'http' }, base);
+    expect(plain.ok && toPatch(plain.system, base)).toMatchObject({ caFile: null });
+  });
+
   it('clears a CA file that was removed in the form (null in the patch)', () => {
     const base = fakeSystem({ caFile: '/etc/erp-ca.pem' });
     const r = check({ ...systemToForm(base), caFile: '' }, base);

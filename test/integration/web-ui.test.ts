@@ -122,8 +122,23 @@ async function signIn(ui: Ui, password: string): Promise<Signed & { reply: Reply
   return { cookie: cookieOf(reply), csrf: reply.json.csrfToken as string, reply };
 }
 
-function apiCall(ui: Ui, s: Signed, method: string, input: unknown = {}, o: { csrf?: string | null; origin?: string | null } = {}): Promise<Reply> {
-  return request(ui, 'POST', `/api/call/${method}`, { body: input, cookie: s.cookie, csrf: o.csrf === null ? undefined : (o.csrf ?? s.csrf), origin: o.origin });
+function apiCall(ui: Ui, s: Signed, method: string, input: unknown = {}, o: { csrf?: string | null; origin?: string | null; activity?: 'user' | 'background' } = {}): Promise<Reply> {
+  const headers: Record<string, string> = o.activity ? { 'x-skybridge-activity': o.activity } : {};
+  return request(ui, 'POST', `/api/call/${method}`, { body: input, cookie: s.cookie, csrf: o.csrf === null ? undefined : (o.csrf ?? s.csrf), origin: o.origin, headers });
+}
+
+/** The session header of an answer: ms left and what ends it. */
+function expiresIn(r: Reply): { inMs: number; cause: string } | undefined {
+  const m = /^(\d+); cause=(idle|limit)$/.exec(String(r.headers['x-skybridge-session-expires-in'] ?? ''));
+  return m ? { inMs: Number(m[1]), cause: m[2]! } : undefined;
+}
+
+/** Signs in to a fresh UI with its initial password and sets NEW_PASSWORD; the session after the change. */
+async function firstSignIn(target: Ui): Promise<Signed> {
+  const first = await signIn(target, target.initialPassword);
+  const changed = await request(target, 'POST', '/api/password', { cookie: first.cookie, csrf: first.csrf, body: { current: target.initialPassword, next: NEW_PASSWORD } });
+  assert.equal(changed.status, 200, changed.text);
+  return { cookie: cookieOf(changed), csrf: changed.json.csrfToken as string };
 }
 
 type WsResult = { ws: WebSocket; messages: unknown[]; closed: Promise<number> } | { status: number };
@@ -422,18 +437,71 @@ test('support bundle: exported into the data dir under a bare name, downloaded b
 test('sessions expire when idle, and the event socket closes with them', async () => {
   const dir = await tempDir('skybridge-ui-expiry-');
   const short = await startUi(dir, ['--ui-session-idle', '1500']);
-  const first = await signIn(short, short.initialPassword);
-  const changed = await request(short, 'POST', '/api/password', { cookie: first.cookie, csrf: first.csrf, body: { current: short.initialPassword, next: NEW_PASSWORD } });
-  assert.equal(changed.status, 200, changed.text);
-  const s = { cookie: cookieOf(changed), csrf: changed.json.csrfToken as string };
+  const s = await firstSignIn(short);
   const feed = await openEvents(short, { cookie: s.cookie });
   assert.ok('ws' in feed);
   await sleep(1000);
-  assert.equal((await apiCall(short, s, 'listSubaccounts')).status, 200, 'use within the idle time keeps it alive');
+  assert.equal((await apiCall(short, s, 'listSubaccounts', {}, { activity: 'user' })).status, 200, 'use within the idle time keeps it alive');
   assert.equal(await within(feed.closed, 4000, 'the socket closing soon after the idle time ran out'), 4001);
   const info = await request(short, 'GET', '/api/session', { cookie: s.cookie });
   assert.equal(info.json.signedIn, false);
   assert.equal((await apiCall(short, s, 'listSubaccounts')).status, 401);
+  await short.child.stop();
+});
+
+test('only a person keeps a session alive: background polling ends in 401 after the idle time, user requests go on', async () => {
+  const IDLE = 3000;
+  const dir = await tempDir('skybridge-ui-idle-');
+  const short = await startUi(dir, ['--ui-session-idle', String(IDLE)]);
+  const polled = await firstSignIn(short);
+  const again = await signIn(short, NEW_PASSWORD);
+  const used: Signed = { cookie: again.cookie, csrf: again.csrf };
+  assert.equal(expiresIn(again.reply)?.cause, 'idle', 'the sign-in answer says how long the session has');
+
+  // Like a dashboard left open: a read every 250 ms (the call, the session endpoint, and a
+  // fresh event socket now and then), none of it caused by a person.
+  const pollUntilRefused = async () => {
+    const started = Date.now();
+    const left: number[] = [];
+    for (let i = 0; Date.now() - started < 3 * IDLE; i++) {
+      const r =
+        i % 3 === 1
+          ? await request(short, 'GET', '/api/session', { cookie: polled.cookie, headers: { 'x-skybridge-activity': 'background' } })
+          : await apiCall(short, polled, 'listSubaccounts', {}, { activity: i % 3 === 0 ? 'background' : undefined });
+      if (r.status === 401 || (r.status === 200 && r.json.signedIn === false)) return { refusedAfterMs: Date.now() - started, reply: r, left };
+      assert.equal(r.status, 200, r.text);
+      left.push(expiresIn(r)!.inMs);
+      if (i % 4 === 0) {
+        const feed = await openEvents(short, { cookie: polled.cookie });
+        if ('ws' in feed) feed.ws.close();
+      }
+      await sleep(250);
+    }
+    return { refusedAfterMs: undefined, reply: undefined, left };
+  };
+  // Meanwhile someone works in another browser: every request marked as theirs.
+  const work = async () => {
+    const started = Date.now();
+    const statuses: number[] = [];
+    while (Date.now() - started < 2 * IDLE) {
+      const r = await apiCall(short, used, 'listSubaccounts', {}, { activity: 'user' });
+      statuses.push(r.status);
+      assert.ok(expiresIn(r)!.inMs > IDLE - 200, `a user request restarts the idle clock (left ${expiresIn(r)?.inMs} ms)`);
+      await sleep(400);
+    }
+    return statuses;
+  };
+  const [polling, working] = await Promise.all([pollUntilRefused(), work()]);
+
+  assert.ok(polling.refusedAfterMs !== undefined, 'background polling never ran out of session');
+  assert.ok(polling.refusedAfterMs > IDLE / 2 && polling.refusedAfterMs < IDLE + 2000, `refused ${polling.refusedAfterMs} ms after polling began, the idle time is ${IDLE} ms`);
+  const ended = await apiCall(short, polled, 'listSubaccounts', {}, { activity: 'user' });
+  assert.equal(ended.status, 401, 'an expired session stays expired, even for a user request');
+  assert.equal(ended.json.error.code, 'SIGN_IN_REQUIRED');
+  for (let i = 1; i < polling.left.length; i++) assert.ok(polling.left[i]! <= polling.left[i - 1]!, `the time left only shrank while polling: ${polling.left.join(', ')}`);
+
+  assert.ok(working.length >= 5 && working.every((st) => st === 200), `the working session was never refused: ${working.join(', ')}`);
+  assert.equal((await request(short, 'GET', '/api/session', { cookie: used.cookie })).json.signedIn, true);
   await short.child.stop();
 });
 
@@ -476,4 +544,28 @@ test('the demo (npm start) serves the UI with a paired subaccount and prints its
   assert.equal(subs.json.result[0].status.state, 'connected');
   assert.equal((await curlUi(demoUi, '/')).status, 200);
   await demo.stop();
+});
+
+test('a system\'s CA comes from an upload: naming a server file as caFile is refused with 400 and saves nothing', async () => {
+  // The reset-password test above left a fresh initial password to change.
+  const current = fs.readFileSync(path.join(ui.dataDir, 'ui', 'initial-admin-password'), 'utf8').trim();
+  const s = await firstSignIn({ ...ui, initialPassword: current });
+  const configFile = path.join(site.agentDir, 'config.json');
+  const before = fs.readFileSync(configFile);
+  const system = { virtualHost: 'ldaps.virtual', virtualPort: 636, internalHost: '127.0.0.1', internalPort: site.backend.port, protocol: 'tcp+tls', hostHeader: 'virtual' };
+  for (const caFile of ['/etc/passwd', path.join(ui.dataDir, 'trusted-ca', '..', 'config.json')]) {
+    const r = await apiCall(ui, s, 'addSystem', { system: { ...system, caFile } });
+    assert.equal(r.status, 400, r.text);
+    assert.deepEqual(r.json.error, { code: 'INVALID_INPUT', message: 'Upload the CA certificate (PEM) instead of naming a file on the server.' });
+  }
+  await sleep(300);
+  assert.deepEqual(fs.readFileSync(configFile), before, 'config.json is untouched');
+
+  // The UI's own certificate is a PEM certificate like any CA: upload it, then use the path the agent chose.
+  const imported = await apiCall(ui, s, 'importCaCertificate', { pem: ui.ca });
+  assert.equal(imported.status, 200, imported.text);
+  assert.equal(path.dirname(imported.json.result.caFile), path.join(path.resolve(ui.dataDir), 'trusted-ca'));
+  const ok = await apiCall(ui, s, 'addSystem', { system: { ...system, caFile: imported.json.result.caFile } });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.result.caFile, imported.json.result.caFile);
 });

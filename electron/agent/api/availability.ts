@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -10,6 +9,7 @@ import { ErrorCode, SkybridgeError } from '../../../shared/errors.js';
 import { parseHostPort, resolveSubaccount } from '../config-ops.js';
 import { describeBackendError } from '../forwarder.js';
 import { findSystemForPort } from '../tcp-access.js';
+import { CaFileError, loadCaFile } from '../trusted-ca.js';
 
 /** Does the internal host answer? The outcome of one probe, as the UI and the support bundle show it. */
 export interface ProbeResult {
@@ -44,8 +44,22 @@ export function hostPort(host: string, port: number): string {
  * mapping's CA file) and server name the forwarder would use; TCP systems get a
  * connect, plus the TLS handshake for tcp+tls and ldaps. Never rejects.
  */
-export function probeSystem(s: SystemMapping, opts: ProbeOptions = {}): Promise<ProbeResult> {
+export async function probeSystem(s: SystemMapping, opts: ProbeOptions = {}): Promise<ProbeResult> {
   const started = performance.now();
+  let ca: string[] | undefined;
+  if (usesTls(s.protocol) && s.caFile) {
+    try {
+      // Read afresh and off the event loop: a person waits on this, and expects the file as it is now.
+      ca = (await loadCaFile(s.caFile)).ca;
+    } catch (err) {
+      const why = err instanceof CaFileError ? `its CA file ${err.file} cannot be used: ${err.reason}` : `its CA file ${s.caFile} cannot be used`;
+      return { reachable: false, error: why, ms: Math.round(performance.now() - started) };
+    }
+  }
+  return probeWith(s, opts, started, ca);
+}
+
+function probeWith(s: SystemMapping, opts: ProbeOptions, started: number, ca: string[] | undefined): Promise<ProbeResult> {
   const port = opts.internalPort ?? s.internalPort;
   const cap = opts.maxWaitMs ?? Number.POSITIVE_INFINITY;
   const connectMs = Math.min(s.connectTimeoutMs, cap);
@@ -64,14 +78,6 @@ export function probeSystem(s: SystemMapping, opts: ProbeOptions = {}): Promise<
       finish({ reachable: false, error: describeBackendError(err) });
     };
 
-    let ca: string[] | undefined;
-    if (secure && s.caFile) {
-      try {
-        ca = [...tls.rootCertificates, fs.readFileSync(s.caFile, 'utf8')];
-      } catch (err) {
-        return finish({ reachable: false, error: `cannot read its CA file ${s.caFile}: ${(err as Error).message}` });
-      }
-    }
     // Verified against the internal name; an IP is checked as such and never sent as SNI (as in the forwarders).
     const isName = net.isIP(s.internalHost) === 0;
 

@@ -1,10 +1,11 @@
 import { zodResolver } from '@hookform/resolvers/zod';
-import { useEffect, useMemo } from 'react';
-import { useForm, useWatch } from 'react-hook-form';
+import { useEffect, useMemo, useState } from 'react';
+import { Controller, useForm, useWatch } from 'react-hook-form';
 import { isTcpProtocol, systemKey, usesTls, type SystemMapping } from '../../../../shared/config.js';
 import { useApiMutation } from '../../api/hooks.js';
 import { ErrorMessage } from '../../components/ErrorMessage.js';
 import { Field } from '../../components/Field.js';
+import { CaCertificateField } from './CaCertificateField.js';
 import { EMPTY_SYSTEM_FORM, systemFormSchema, systemToForm, toPatch, type SystemFormValues } from './system-form.js';
 import { PROTOCOL_LABELS } from './labels.js';
 
@@ -39,6 +40,8 @@ export function SystemForm({ subaccount, base, onSaved, onCancel }: SystemFormPr
   const add = useApiMutation('addSystem', ['listSystems', 'listSubaccounts', 'dashboard']);
   const update = useApiMutation('updateSystem', ['listSystems']);
   const mutation = editing ? update : add;
+  // A CA being uploaded is not in the form yet: saving now would save the system without it.
+  const [caBusy, setCaBusy] = useState(false);
 
   // The form opens where the user starts typing (the virtual side cannot change when editing).
   useEffect(() => setFocus(editing ? 'internalHost' : 'virtualHost'), [setFocus, editing]);
@@ -104,9 +107,11 @@ export function SystemForm({ subaccount, base, onSaved, onCancel }: SystemFormPr
           )}
         </div>
         {usesTls(protocol) ? (
-          <Field label="CA file (optional)" error={errors.caFile?.message} hint="A PEM file of extra certificate authorities to trust for this back end, besides the system's own.">
-            <input {...register('caFile')} autoComplete="off" spellCheck={false} placeholder="/etc/skybridge/erp-ca.pem" />
-          </Field>
+          <Controller
+            control={control}
+            name="caFile"
+            render={({ field }) => <CaCertificateField value={field.value} onChange={field.onChange} error={errors.caFile?.message} onBusyChange={setCaBusy} />}
+          />
         ) : null}
       </fieldset>
 
@@ -153,7 +158,7 @@ export function SystemForm({ subaccount, base, onSaved, onCancel }: SystemFormPr
       <ErrorMessage error={errors.root?.message} />
       <ErrorMessage error={mutation.error} title={editing ? 'Could not save the changes.' : 'Could not add the system.'} />
       <div className="form-actions">
-        <button type="submit" className="button button-primary" disabled={isSubmitting}>
+        <button type="submit" className="button button-primary" disabled={isSubmitting || caBusy}>
           {isSubmitting ? 'Saving…' : 'Save system'}
         </button>
         <button type="button" className="button" onClick={onCancel}>

@@ -219,7 +219,11 @@ export function systemToForm(s: SystemMapping): SystemFormValues {
 
 export type SystemPatch = ApiInput<'updateSystem'>['patch'];
 
-/** What an update sends: only the fields an update may change; cleared optional settings are removed (null). */
+/**
+ * What an update sends: only the fields an update may change; cleared optional settings are
+ * removed (null). The CA file only when it changed: the UI transports accept no caFile but an
+ * uploaded one, and resending one an administrator set from the CLI is pointless.
+ */
 export function toPatch(next: SystemMapping, base: SystemMapping): SystemPatch {
   return {
     internalHost: next.internalHost,
@@ -228,7 +232,7 @@ export function toPatch(next: SystemMapping, base: SystemMapping): SystemPatch {
     hostHeader: next.hostHeader,
     connectTimeoutMs: next.connectTimeoutMs,
     responseTimeoutMs: next.responseTimeoutMs,
-    ...(next.caFile !== undefined ? { caFile: next.caFile } : base.caFile !== undefined ? { caFile: null } : {}),
+    ...(next.caFile !== base.caFile ? { caFile: next.caFile ?? null } : {}),
     ...(next.description !== undefined ? { description: next.description } : base.description !== undefined ? { description: null } : {}),
   };
 }
