@@ -24,6 +24,15 @@ export const SUBACCOUNT_STATES = ['disconnected', 'connecting', 'connected', 're
 export const subaccountStateSchema = z.enum(SUBACCOUNT_STATES);
 export type SubaccountStateName = z.infer<typeof subaccountStateSchema>;
 
+/** The words people see for each tunnel state (tray, UI, and the e2e tests that look for them). */
+export const SUBACCOUNT_STATE_LABELS: Record<SubaccountStateName, string> = {
+  connected: 'Connected',
+  connecting: 'Connecting',
+  reconnecting: 'Reconnecting',
+  disconnected: 'Disconnected',
+  failed: 'Failed',
+};
+
 export const tunnelStatusSchema = z.object({
   state: subaccountStateSchema,
   /** Set while reconnecting or failed: what went wrong, in a sentence. */

@@ -5,6 +5,7 @@ import { VERSION } from '../../common/version.js';
 import type { AgentEvent, TunnelStatus } from '../../shared/api.js';
 import { DEFAULT_AUDIT_RETENTION_DAYS, type AgentConfig } from '../../shared/config.js';
 import type { AuditDraft, TrafficRecord } from '../../shared/evidence.js';
+import { trafficRecordOf } from '../../shared/traffic-record.js';
 import { HeadReporter } from './audit/head-reporter.js';
 import { AuditLog } from './audit/log.js';
 import { AuditRecorder } from './audit/recorder.js';
@@ -38,35 +39,6 @@ export interface EvidenceOptions {
 
 const PERSIST_EVERY_MS = 10_000;
 
-/** A traffic record from a request or connection event. */
-export function trafficRecordOf(e: AgentEvent): TrafficRecord | undefined {
-  if (e.type === 'request') {
-    const { type: _type, ...record } = e;
-    return record;
-  }
-  if (e.type === 'connection') {
-    return {
-      kind: 'tcp',
-      at: e.at,
-      subaccountId: e.subaccountId,
-      requestId: e.connectionId,
-      app: e.app,
-      method: 'CONNECT',
-      virtualHost: e.virtualHost,
-      virtualPort: e.virtualPort,
-      path: '',
-      status: 0,
-      outcome: e.outcome,
-      reason: e.reason ?? e.ended,
-      durationMs: e.durationMs,
-      ...(e.internalHost ? { internalHost: e.internalHost, internalPort: e.internalPort } : {}),
-      bytesIn: e.bytesToBackend,
-      bytesOut: e.bytesFromBackend,
-      timing: { connectMs: e.connectMs, totalMs: e.durationMs },
-    };
-  }
-  return undefined;
-}
 
 /**
  * Everything the agent keeps as evidence, in one place: the audit log and its

@@ -3,7 +3,7 @@
  * a one-line tooltip, and the menu. Pure, so every label, enabled flag and click can be
  * tested without a tray; tray.ts hands the result to Electron.
  */
-import type { SubaccountStateName } from '../../shared/api.js';
+import { SUBACCOUNT_STATE_LABELS, type SubaccountStateName } from '../../shared/api.js';
 import type { ShellState } from '../../shared/ipc.js';
 import type { TrayState } from './paths.js';
 
@@ -43,13 +43,7 @@ export function trayIconState(overall: OverallState): TrayState {
   return overall === 'idle' ? 'offline' : overall;
 }
 
-export const STATE_LABELS: Record<SubaccountStateName, string> = {
-  connected: 'Connected',
-  connecting: 'Connecting',
-  reconnecting: 'Reconnecting',
-  disconnected: 'Disconnected',
-  failed: 'Failed',
-};
+export const STATE_LABELS = SUBACCOUNT_STATE_LABELS;
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;

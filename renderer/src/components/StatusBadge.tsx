@@ -1,14 +1,7 @@
 import type { ReactNode } from 'react';
-import type { SubaccountStateName } from '../../../shared/api.js';
+import { SUBACCOUNT_STATE_LABELS, type SubaccountStateName } from '../../../shared/api.js';
 
-/** The words the UI (and the e2e tests) use for each tunnel state. */
-export const STATE_LABELS: Record<SubaccountStateName, string> = {
-  connected: 'Connected',
-  connecting: 'Connecting',
-  reconnecting: 'Reconnecting',
-  disconnected: 'Disconnected',
-  failed: 'Failed',
-};
+export const STATE_LABELS = SUBACCOUNT_STATE_LABELS;
 
 export type Tone = 'ok' | 'warn' | 'danger' | 'muted' | 'accent';
 

@@ -1,5 +1,6 @@
 import type { AgentEvent } from '../../../../shared/api.js';
 import type { TrafficRecord } from '../../../../shared/evidence.js';
+import { trafficRecordOf } from '../../../../shared/traffic-record.js';
 
 /** One line of the traffic table: a traffic record plus what the table needs to key and filter it. */
 export type TrafficRow = TrafficRecord & {
@@ -24,32 +25,8 @@ export function rowOfRecord(r: TrafficRecord): TrafficRow {
  * `CONNECT` record without status, its bytes and connect time in the detail fields.
  */
 export function rowOfEvent(e: AgentEvent): TrafficRow | undefined {
-  if (e.type === 'request') {
-    const { type: _type, ...record } = e;
-    return rowOfRecord(record);
-  }
-  if (e.type === 'connection') {
-    return rowOfRecord({
-      kind: 'tcp',
-      at: e.at,
-      subaccountId: e.subaccountId,
-      requestId: e.connectionId,
-      app: e.app,
-      method: 'CONNECT',
-      virtualHost: e.virtualHost,
-      virtualPort: e.virtualPort,
-      path: '',
-      status: 0,
-      outcome: e.outcome,
-      reason: e.reason ?? e.ended,
-      durationMs: e.durationMs,
-      ...(e.internalHost ? { internalHost: e.internalHost, internalPort: e.internalPort } : {}),
-      bytesIn: e.bytesToBackend,
-      bytesOut: e.bytesFromBackend,
-      timing: { connectMs: e.connectMs, totalMs: e.durationMs },
-    });
-  }
-  return undefined;
+  const record = trafficRecordOf(e);
+  return record && rowOfRecord(record);
 }
 
 /** Total bytes both ways, when the agent measured them. */
