@@ -9,15 +9,18 @@ export interface TrafficTableProps {
   emptyText: string;
 }
 
+const keyOf = (r: TrafficRow) => r.key;
+const outcomeClass = (r: TrafficRow) => `traffic-outcome-${r.outcome}`;
+
 /** The live table of requests, newest first; denied and failed rows carry a coloured edge. */
 export function TrafficTable(props: TrafficTableProps) {
   return (
     <VirtualTable
       label="Live traffic"
       columns={trafficColumns}
-      getKey={(r) => r.key}
+      getKey={keyOf}
       gridClassName="traffic-grid"
-      rowClassName={(r) => `traffic-outcome-${r.outcome}`}
+      rowClassName={outcomeClass}
       {...props}
     />
   );
