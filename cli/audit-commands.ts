@@ -41,6 +41,17 @@ function queryOf(o: FilterOptions): AuditQuery {
   return { from: o.from, to: o.to, types: o.type as AuditType[] | undefined, subaccount: o.subaccount, text: o.text };
 }
 
+/**
+ * A field of `audit list`'s text output, safe for a terminal: control characters (C0 including
+ * ESC, tab and newline; DEL; C1 including the one-byte CSI) become \xNN. Outsiders influence
+ * these fields (sign-in names, cloud apps, request paths); raw, they could forge whole lines
+ * or send terminal escape sequences.
+ */
+export function terminalSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 function actorText(e: AuditEntry): string {
   const a = e.actor;
   if (a.kind === 'cloud-app') return `app ${a.app}${a.user ? ` user ${a.user}` : ''}`;
@@ -65,7 +76,8 @@ export function auditCommands(): Command {
         const entries = (await queryAudit(o.dataDir, { ...queryOf(o), limit: o.limit })).map((s) => s.entry);
         if (o.json) return printJson(entries);
         for (const e of entries) {
-          printValue([e.time, `#${e.seq}`, e.subaccount || '-', e.type, actorText(e), e.outcome + (e.status ? ` ${e.status}` : ''), targetText(e), e.reason ?? ''].join('\t'));
+          const fields = [e.time, `#${e.seq}`, e.subaccount || '-', e.type, actorText(e), e.outcome + (e.status ? ` ${e.status}` : ''), targetText(e), e.reason ?? ''];
+          printValue(fields.map((f) => terminalSafe(String(f))).join('\t'));
         }
         if (entries.length === 0) say('no audit entries match');
       }),

@@ -86,7 +86,9 @@ export const sessionInfoSchema = z.object({
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
-export const signInSchema = z.object({ user: z.string().min(1).max(100).default(ADMIN_USER), password: z.string().min(1).max(1024) });
+/** A user name the sign-in accepts: it ends up in the audit log and on terminals, so nothing that could forge a line or an escape. */
+export const USER_NAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
+export const signInSchema = z.object({ user: z.string().regex(USER_NAME_PATTERN).default(ADMIN_USER), password: z.string().min(1).max(1024) });
 
 export const MIN_PASSWORD_LENGTH = 12;
 export const changePasswordSchema = z.object({

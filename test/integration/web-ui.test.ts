@@ -432,6 +432,12 @@ test('support bundle: exported into the data dir under a bare name, downloaded b
   assert.equal((await curlUi(ui, '/api/bundles/nothing-here.zip', ['-H', `Cookie: ${session.cookie}`])).status, 404);
   const named = await apiCall(ui, session, 'exportSupportBundle', { out: 'for-support.zip' });
   assert.equal(named.json.result.file, 'for-support.zip');
+  for (const input of [['x.zip'], 'x.zip', 42]) {
+    const r = await apiCall(ui, session, 'exportSupportBundle', input);
+    assert.equal(r.status, 400, `${JSON.stringify(input)}: ${r.text}`);
+  }
+  const device = await apiCall(ui, session, 'exportSupportBundle', { out: 'CON.zip' });
+  assert.equal(device.status, 400, 'a Windows device name is not a bundle name');
 });
 
 test('sessions expire when idle, and the event socket closes with them', async () => {
@@ -568,4 +574,61 @@ test('a system\'s CA comes from an upload: naming a server file as caFile is ref
   const ok = await apiCall(ui, s, 'addSystem', { system: { ...system, caFile: imported.json.result.caFile } });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.result.caFile, imported.json.result.caFile);
+});
+
+test('20 parallel wrong sign-ins from one address: at most one is checked, the rest get 429; odd user names are refused and audited as a placeholder', async () => {
+  const dir = await tempDir('skybridge-ui-burst-');
+  const fresh = await startUi(dir);
+  const replies = await Promise.all(Array.from({ length: 20 }, () => request(fresh, 'POST', '/api/session', { body: { user: 'admin', password: WRONG_PASSWORD } })));
+  const statuses = replies.map((r) => r.status);
+  assert.ok(statuses.filter((st) => st === 401).length <= 1, `at most one checked: ${statuses.join(', ')}`);
+  assert.equal(statuses.filter((st) => st === 429).length, 20 - statuses.filter((st) => st === 401).length, `the rest refused unchecked: ${statuses.join(', ')}`);
+
+  const forged = 'x\n2026-01-01T00:00:00Z\t#1\t-\tconfig-change\tadmin root (cli)\tsuccess\t\u001b[31mFAKE';
+  await sleep(2100);
+  const odd = await request(fresh, 'POST', '/api/session', { body: { user: forged, password: 'nope' } });
+  assert.equal(odd.status, 400, odd.text);
+  assert.equal(odd.json.error.code, 'INVALID_INPUT');
+  assert.match(odd.json.error.message, /user name/);
+
+  const s = await (async () => {
+    await sleep(4100);
+    return firstSignIn(fresh);
+  })();
+  const logins = await waitFor(
+    async () => {
+      const entries = await auditEntries(fresh, s, ['admin-login']);
+      return entries.some((e) => (e.actor as { user: string }).user === '(invalid name)') ? entries : undefined;
+    },
+    10_000,
+    'the audit entry for the odd user name',
+  );
+  assert.equal(logins.filter((e) => e.outcome === 'failure' && (e.actor as { user: string }).user === 'admin').length, statuses.filter((st) => st === 401).length, 'only checked attempts are audited as failures');
+  const list = await cliOk(['audit', 'list', '--data-dir', dir, '--type', 'admin-login']);
+  assert.ok(!list.stdout.includes('FAKE') && !list.stdout.includes('\u001b'), `nothing of the typed name reaches the CLI:\n${list.stdout}`);
+  assert.ok(list.stdout.includes('admin (invalid name) (api)'), list.stdout);
+  await fresh.child.stop();
+});
+
+test('a damaged admin.json: the event socket answers 503 instead of crashing the agent, and no caller sees a server path', async () => {
+  const dir = await tempDir('skybridge-ui-damaged-');
+  const fresh = await startUi(dir);
+  const s = await firstSignIn(fresh);
+  const adminFile = path.join(dir, 'ui', 'admin.json');
+  fs.writeFileSync(adminFile, '{broken');
+  for (const cookie of [s.cookie, '__Host-skybridge-session=' + 'A'.repeat(43), undefined]) {
+    const ws = await openEvents(fresh, { cookie });
+    assert.ok(!('ws' in ws) && (ws.status === 503 || ws.status === 401), `refused: ${JSON.stringify(ws)}`);
+  }
+  await sleep(300);
+  fresh.child.assertAlive();
+  const info = await request(fresh, 'GET', '/api/session', { cookie: s.cookie });
+  assert.equal(info.status, 200);
+  assert.equal(info.json.signedIn, false, 'no session counts while the account cannot be read');
+  const signIn = await request(fresh, 'POST', '/api/session', { body: { user: 'admin', password: NEW_PASSWORD } });
+  assert.equal(signIn.status, 503, signIn.text);
+  assert.match(signIn.json.error.message, /reset-password/);
+  assert.ok(!signIn.text.includes(dir) && !signIn.text.includes('admin.json'), `no server path: ${signIn.text}`);
+  fresh.child.assertAlive();
+  await fresh.child.stop();
 });

@@ -1,4 +1,8 @@
 import type { AuditDraft } from '../../../shared/evidence.js';
+import { USER_NAME_PATTERN } from '../../../shared/web-api.js';
+
+/** Recorded instead of a user name outside USER_NAME_PATTERN: what an outsider typed could forge log lines or terminal escapes. */
+export const INVALID_USER_PLACEHOLDER = '(invalid name)';
 
 /** Where audit entries go: the running agent's recorder (resolves once written, never rejects). */
 export type AuditSink = (draft: AuditDraft) => Promise<void>;
@@ -18,7 +22,7 @@ const TARGET = { object: 'headless UI' };
  * the client address. The password, right or wrong, is never part of an entry.
  */
 export function signInDraft(e: SignInEvent): AuditDraft {
-  const actor = { kind: 'local-admin' as const, user: e.user.slice(0, 100), via: 'api' as const };
+  const actor = { kind: 'local-admin' as const, user: USER_NAME_PATTERN.test(e.user) ? e.user : INVALID_USER_PLACEHOLDER, via: 'api' as const };
   const base = { subaccount: '', type: 'admin-login' as const, actor, target: TARGET, detail: { address: e.address } };
   switch (e.kind) {
     case 'signed-in':

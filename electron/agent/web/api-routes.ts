@@ -16,10 +16,10 @@ import {
   type SessionInfo,
 } from '../../../shared/web-api.js';
 import { PasswordQueueFull, type AdminAuth } from './admin-auth.js';
-import { signInDraft, type AuditSink, type SignInEvent } from './admin-audit.js';
+import { INVALID_USER_PLACEHOLDER, signInDraft, type AuditSink, type SignInEvent } from './admin-audit.js';
 import type { BundleFolder } from './bundles.js';
 import { WebRefusal, clientAddress, readJson, sendJson } from './http-util.js';
-import type { LoginThrottle } from './login-throttle.js';
+import type { LoginThrottle, ThrottleTicket } from './login-throttle.js';
 import { OriginPolicy } from './origin.js';
 import { clearedSessionCookie, parseActivity, sessionCookie, sessionCookieValue, type Session, type SessionStore } from './sessions.js';
 
@@ -38,6 +38,12 @@ export interface ApiRoutesDeps {
   logger: Logger;
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
 }
@@ -53,8 +59,13 @@ function seconds(ms: number): number {
 export class ApiRoutes {
   constructor(private readonly d: ApiRoutesDeps) {}
 
+  /** The account's generation; undefined (every session invalid) when admin.json cannot be read, instead of an error. */
   private generation(): number | undefined {
-    return this.d.auth.state()?.generation;
+    try {
+      return this.d.auth.state()?.generation;
+    } catch {
+      return undefined;
+    }
   }
 
   /** The request's live session, if any. Looking never extends it (the WebSocket upgrade uses this too). */
@@ -113,27 +124,42 @@ export class ApiRoutes {
     return this.d.audit(signInDraft(e));
   }
 
-  /** Refuses an attempt during a wait (audited once per wait), before the password is even looked at. */
-  private async throttled(user: string, address: string): Promise<void> {
-    const decision = this.d.throttle.check(address);
-    if (decision.allowed) return;
+  /**
+   * Starts a password check, or refuses it (429, audited once per wait) before the password is
+   * even looked at. The ticket counts the attempt until it is settled, so parallel attempts
+   * from one client are refused rather than all checked.
+   */
+  private async attempt(user: string, address: string): Promise<ThrottleTicket> {
+    const decision = this.d.throttle.begin(address);
+    if (decision.allowed) return decision;
     if (decision.firstRefusal) await this.record({ kind: 'throttled', user, address, retryAfterMs: decision.retryAfterMs, scope: decision.scope });
     const wait = seconds(decision.retryAfterMs);
     throw new WebRefusal(429, WebErrorCode.TooManyAttempts, `Too many failed sign-ins; try again in ${wait} s.`, { 'retry-after': String(wait) });
   }
 
-  private async verify(user: string, password: string): Promise<boolean> {
+  /** The account file's problems are the server's: the log gets the details, the caller a sentence without paths. */
+  private unavailable(err: unknown): never {
+    if (err instanceof SkybridgeError && err.code === ErrorCode.ConfigInvalid) {
+      this.d.logger.error({ err: err.message }, 'the UI admin account cannot be read');
+      throw new WebRefusal(503, ErrorCode.ConfigInvalid, "Sign-in is unavailable: the administrator account on the server is damaged. Run 'skybridge agent ui reset-password' there.");
+    }
+    throw err;
+  }
+
+  private async verify(user: string, password: string, ticket: ThrottleTicket): Promise<boolean> {
     try {
       return await this.d.auth.verify(user, password);
     } catch (err) {
+      // Not checked, so not counted either way.
+      ticket.cancel();
       if (err instanceof PasswordQueueFull) throw new WebRefusal(429, WebErrorCode.TooManyAttempts, 'Too many sign-ins at once; try again in a moment.', { 'retry-after': '1' });
-      throw err;
+      return this.unavailable(err);
     }
   }
 
   /** A wrong password: counted, audited, and answered only after the wait it earned. */
-  private async wrongPassword(user: string, address: string): Promise<void> {
-    const { waitMs } = this.d.throttle.failure(address);
+  private async wrongPassword(user: string, address: string, ticket: ThrottleTicket): Promise<void> {
+    const { waitMs } = ticket.failed();
     await Promise.all([this.record({ kind: 'wrong-password', user, address, waitMs }), sleep(Math.min(waitMs, HOLD_FAILURE_MAX_MS))]);
   }
 
@@ -175,23 +201,45 @@ export class ApiRoutes {
     // No session yet, so no CSRF token: the Origin (when a browser sends one) and the JSON content type keep other sites out.
     if (req.headers.origin !== undefined) this.requireSameOrigin(req, own);
     const address = clientAddress(req);
-    const parsed = signInSchema.safeParse(await readJson(req, SIGN_IN_BODY_LIMIT));
-    if (!parsed.success) throw new SkybridgeError(ErrorCode.InvalidInput, formatIssues(parsed.error));
+    const body = await readJson(req, SIGN_IN_BODY_LIMIT);
+    const parsed = signInSchema.safeParse(body);
+    if (!parsed.success) {
+      if (parsed.error.issues.some((i) => i.path[0] === 'user')) return this.invalidUser(address);
+      throw new SkybridgeError(ErrorCode.InvalidInput, formatIssues(parsed.error));
+    }
     const { user, password } = parsed.data;
-    await this.throttled(user, address);
-    if (!(await this.verify(user, password))) {
-      await this.wrongPassword(user, address);
+    const ticket = await this.attempt(user, address);
+    if (!(await this.verify(user, password, ticket))) {
+      await this.wrongPassword(user, address, ticket);
       throw new WebRefusal(401, WebErrorCode.WrongPassword, 'Wrong user name or password.');
     }
-    this.d.throttle.success(address);
+    ticket.succeeded();
     // A cookie that came with the request is never promoted to a signed-in session (session fixation).
     const previous = this.sessionOf(req);
     if (previous) this.d.sessions.end(previous, 'replaced');
-    const state = this.d.auth.state()!;
+    let state;
+    try {
+      state = this.d.auth.state();
+    } catch (err) {
+      return this.unavailable(err);
+    }
+    if (!state) throw new WebRefusal(503, ErrorCode.ConfigInvalid, "Sign-in is unavailable: the administrator account is missing. Run 'skybridge agent ui reset-password' on the server.");
     const { session, cookieValue } = this.d.sessions.create(state.user, { mustChangePassword: state.mustChangePassword, generation: state.generation });
     await this.record({ kind: 'signed-in', user: state.user, address, mustChangePassword: state.mustChangePassword });
     this.announce(res, session);
     sendJson(res, 200, this.info(session), { 'set-cookie': sessionCookie(cookieValue) });
+  }
+
+  /**
+   * A user name outside the allowed characters can never be right. It is counted and audited
+   * like a failed sign-in (so it cannot flood the log), under a placeholder: what an outsider
+   * typed never reaches the audit log or a terminal.
+   */
+  private async invalidUser(address: string): Promise<never> {
+    const ticket = await this.attempt(INVALID_USER_PLACEHOLDER, address);
+    const { waitMs } = ticket.failed();
+    await this.record({ kind: 'wrong-password', user: INVALID_USER_PLACEHOLDER, address, waitMs });
+    throw new SkybridgeError(ErrorCode.InvalidInput, 'user: use the administrator\'s user name (letters, digits, dot, underscore, @ and dash; at most 64).');
   }
 
   private async signOut(req: http.IncomingMessage, res: http.ServerResponse, own: string): Promise<void> {
@@ -213,21 +261,24 @@ export class ApiRoutes {
       const message = parsed.error.issues.some((i) => i.path[0] === 'next') ? `The new password needs ${parsed.error.issues.find((i) => i.path[0] === 'next')!.message}.` : formatIssues(parsed.error);
       throw new SkybridgeError(ErrorCode.InvalidInput, message);
     }
-    await this.throttled(session.user, address);
+    const ticket = await this.attempt(session.user, address);
     let state;
     try {
       state = await this.d.auth.changePassword(session.user, parsed.data.current, parsed.data.next);
     } catch (err) {
       if (err instanceof SkybridgeError && err.code === ErrorCode.AccessDenied) {
         // Knowing the session is not knowing the password: a wrong current one counts like a failed sign-in.
-        await this.wrongPassword(session.user, address);
+        await this.wrongPassword(session.user, address, ticket);
         throw new WebRefusal(403, WebErrorCode.WrongPassword, 'The current password is wrong.');
       }
+      // The new password was refused after the current one was checked: the check itself succeeded.
+      if (err instanceof SkybridgeError && err.code === ErrorCode.InvalidInput) ticket.succeeded();
+      else ticket.cancel();
       if (err instanceof PasswordQueueFull) throw new WebRefusal(429, WebErrorCode.TooManyAttempts, 'Too many password checks at once; try again in a moment.', { 'retry-after': '1' });
-      if (err instanceof SkybridgeError) await this.record({ kind: 'password-change-refused', user: session.user, address, reason: err.message });
-      throw err;
+      if (err instanceof SkybridgeError && err.code === ErrorCode.InvalidInput) await this.record({ kind: 'password-change-refused', user: session.user, address, reason: err.message });
+      return this.unavailable(err);
     }
-    this.d.throttle.success(address);
+    ticket.succeeded();
     const { session: next, cookieValue } = this.d.sessions.rotate(session, state.generation);
     await this.record({ kind: 'password-changed', user: session.user, address });
     this.announce(res, next);
@@ -249,7 +300,8 @@ export class ApiRoutes {
     let bundleName: string | undefined;
     if (method === 'exportSupportBundle') {
       // The browser names at most a file; where it goes on this machine is the server's choice.
-      const raw = (body ?? {}) as Record<string, unknown>;
+      if (!isPlainObject(body)) throw new SkybridgeError(ErrorCode.InvalidInput, 'Send the input as a JSON object, for example {"out": "bundle.zip"} or {}.');
+      const raw = body;
       const target = this.d.bundles.target(raw.out);
       bundleName = target.name;
       body = { ...raw, out: target.file };

@@ -1,16 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type http from 'node:http';
+import { pipeline } from 'node:stream';
 import { ErrorCode, SkybridgeError } from '../../../shared/errors.js';
 import { BASE_HEADERS, WebRefusal } from './http-util.js';
 
 /** A bare file name: no folders, no dot files, nothing a shell or a header would have to quote. */
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.zip$/;
+/** Windows device names: with any extension they open the device, not a file (CON.zip is the console). */
+const WINDOWS_DEVICE = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
+/** Not following a symlink when opening; Windows has no such flag (and no symlinks made by accident there). */
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 /** Bundles kept in <dataDir>/exports/; older ones are removed when a new one is written. */
 export const KEEP_BUNDLES = 20;
 
 export function isSafeBundleName(name: string): boolean {
-  return SAFE_NAME.test(name) && !name.includes('..');
+  return SAFE_NAME.test(name) && !name.includes('..') && !WINDOWS_DEVICE.test(name);
 }
 
 export function defaultBundleName(now = new Date()): string {
@@ -49,8 +54,12 @@ export class BundleFolder {
     for (const old of byAge.slice(KEEP_BUNDLES)) fs.rmSync(path.join(this.dir, old.n), { force: true });
   }
 
-  /** GET /api/bundles/<name>: the file as a download, or 404. */
-  send(rawName: string, res: http.ServerResponse): void {
+  /**
+   * GET /api/bundles/<name>: the file as a download, or 404. The file is opened once, without
+   * following a symlink, and what was opened is checked and sent, so nothing can be swapped
+   * in between the check and the read.
+   */
+  async send(rawName: string, res: http.ServerResponse): Promise<void> {
     let name: string;
     try {
       name = decodeURIComponent(rawName);
@@ -58,16 +67,30 @@ export class BundleFolder {
       name = '';
     }
     if (!isSafeBundleName(name)) throw new WebRefusal(400, ErrorCode.InvalidInput, 'That is not the name of a support bundle.');
-    const file = path.join(this.dir, name);
-    const stat = fs.lstatSync(file, { throwIfNoEntry: false });
-    if (!stat?.isFile()) throw new WebRefusal(404, ErrorCode.NotFound, `There is no support bundle named ${name}; export one first.`);
+    const missing = () => new WebRefusal(404, ErrorCode.NotFound, `There is no support bundle named ${name}; export one first.`);
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(path.join(this.dir, name), fs.constants.O_RDONLY | O_NOFOLLOW);
+    } catch {
+      throw missing();
+    }
+    let size: number;
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw missing();
+      size = stat.size;
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
     res.writeHead(200, {
       ...BASE_HEADERS,
       'content-type': 'application/zip',
-      'content-length': String(stat.size),
+      'content-length': String(size),
       'content-disposition': `attachment; filename="${name}"`,
       'cache-control': 'no-store',
     });
-    fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    // The stream owns the handle from here; pipeline closes it (and the response) on an error or an aborted download.
+    pipeline(handle.createReadStream(), res, () => undefined);
   }
 }

@@ -2,14 +2,15 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../../common/logger.js';
-import type { AgentEvent } from '../../../shared/api.js';
+import { agentEventSchema, type AgentEvent } from '../../../shared/api.js';
+import { EVENTS_SESSION_ENDED } from '../../../shared/web-api.js';
 import type { Session } from './sessions.js';
 
 /** A browser that falls this far behind is cut off; it reconnects and reloads what it shows. */
 export const DEFAULT_MAX_BUFFERED = 4 * 1024 * 1024;
 const PING_MS = 30_000;
 /** Close code sent when the session behind a socket ends (signed out, expired, password changed). */
-export const CLOSE_SESSION_ENDED = 4001;
+export const CLOSE_SESSION_ENDED = EVENTS_SESSION_ENDED;
 
 export interface EventFeedOptions {
   logger: Logger;
@@ -35,6 +36,8 @@ export class EventFeed {
   private readonly clients = new Set<Client>();
   private readonly maxBuffered: number;
   private readonly pingTimer: NodeJS.Timeout;
+  /** Event types already reported as off-contract, so a noisy emitter logs once, not per event. */
+  private readonly reportedInvalid = new Set<string>();
 
   constructor(private readonly opts: EventFeedOptions) {
     this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
@@ -59,9 +62,22 @@ export class EventFeed {
     });
   }
 
+  /**
+   * Sends an event to every live socket. Only what the contract names goes out (zod drops any
+   * other field); an event that does not match it is not sent at all, as over IPC.
+   */
   broadcast(event: AgentEvent): void {
     if (this.clients.size === 0) return;
-    const text = JSON.stringify(event);
+    const checked = agentEventSchema.safeParse(event);
+    if (!checked.success) {
+      const type = typeof (event as { type?: unknown } | null)?.type === 'string' ? String((event as { type: string }).type).slice(0, 64) : '(no type)';
+      if (!this.reportedInvalid.has(type) && this.reportedInvalid.size < 100) {
+        this.reportedInvalid.add(type);
+        this.opts.logger.error({ type }, 'an agent event does not match its contract; not sent to the UI');
+      }
+      return;
+    }
+    const text = JSON.stringify(checked.data);
     for (const c of this.clients) {
       if (!this.opts.isLive(c.session)) {
         this.drop(c, CLOSE_SESSION_ENDED, 'session ended');
@@ -112,7 +128,7 @@ export class EventFeed {
 /** Answers a refused upgrade with a plain HTTP response on the raw socket. */
 export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 421: 'Misdirected Request' }[status] ?? 'Error';
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 421: 'Misdirected Request', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

@@ -154,6 +154,16 @@ export async function startWebUiServer(opts: WebUiServerOptions): Promise<WebUiS
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
+    // A synchronous throw here would be an uncaught exception and take the whole agent (and its tunnels) down.
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'UI event socket upgrade failed');
+      refuseUpgrade(socket, 503, ErrorCode.Internal, 'Live events are unavailable right now; the agent log has the details.');
+    }
+  });
+
+  function upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const own = origins.ownOrigin(req.headers.host);
     const rawPath = (req.url ?? '/').split('?')[0];
     if (!own) return refuseUpgrade(socket, 421, ErrorCode.BadRequest, 'This UI does not answer under that host name.');
@@ -164,7 +174,7 @@ export async function startWebUiServer(opts: WebUiServerOptions): Promise<WebUiS
     if (!session) return refuseUpgrade(socket, 401, WebErrorCode.SignInRequired, 'Sign in first.');
     if (session.mustChangePassword) return refuseUpgrade(socket, 403, WebErrorCode.PasswordChangeRequired, 'Change the initial password first.');
     feed.accept(req, socket, head, session);
-  });
+  }
 
   // Often enough that a socket outlives its session by at most a quarter of the idle time.
   const sweepMs = opts.sweepIntervalMs ?? Math.min(15_000, Math.max(250, Math.floor(sessions.idleMs / 4)));
