@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+// import.meta.dirname (Node 20.11+) keeps this folder free of Node imports, like the UI it builds.
+const here = import.meta.dirname;
 
 // One bundle for both transports: loaded from file:// by Electron and over HTTPS by the
 // headless agent, so every URL is relative ('./') and nothing is inlined (the CSP forbids it).
@@ -11,7 +11,7 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   build: {
-    outDir: fileURLToPath(new URL('../dist/renderer', import.meta.url)),
+    outDir: `${here}/../dist/renderer`,
     emptyOutDir: true,
     assetsInlineLimit: 0,
     sourcemap: false,
