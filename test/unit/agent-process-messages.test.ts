@@ -1,15 +1,14 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { handleShellMessage } from '../../electron/agent/api/shell-messages.js';
 import { ConfigStore } from '../../electron/agent/config-store.js';
 import { createConnectorApi } from '../../electron/agent/connector-api.js';
 import { agentToShellSchema, type AgentToShell } from '../../shared/agent-messages.js';
+import { forkAgentProcess } from './agent-process-fork.js';
 import type { ConnectorApi } from '../../shared/api.js';
 import { SkybridgeError, ErrorCode } from '../../shared/errors.js';
 
@@ -147,28 +146,7 @@ describe('api-call messages from the desktop shell', () => {
 describe('agent-process.js over a parent port', () => {
   test('reports ready, answers calls by id, pushes events and exits 0 on shutdown', { timeout: 30_000 }, async () => {
     const dir = dataDir();
-    // Electron gives a utilityProcess `process.parentPort`; this shim builds one over Node's fork channel.
-    const shim = path.join(tempDir(), 'parent-port.mjs');
-    fs.writeFileSync(
-      shim,
-      "process.parentPort = { postMessage: (m) => process.send(m), on: (event, fn) => process.on(event, (data) => fn({ data })) };\n",
-    );
-    const script = fileURLToPath(new URL('../../electron/agent/agent-process.js', import.meta.url));
-    const child = fork(script, ['--data-dir', dir], { execArgv: ['--import', shim], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'silent' } });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const messages: AgentToShell[] = [];
-    child.on('message', (m) => messages.push(agentToShellSchema.parse(m)));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const waitFor = async <T>(pick: () => T | undefined, what: string): Promise<T> => {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const v = pick();
-        if (v !== undefined) return v;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what}; stderr: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
+    const { child, messages, exited, waitFor } = forkAgentProcess(dir);
     try {
       const ready = await waitFor(() => messages.find((m) => m.type === 'agent-ready'), 'agent-ready');
       assert.equal((ready as { pid: number }).pid, child.pid);

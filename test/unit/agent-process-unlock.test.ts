@@ -1,12 +1,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { agentToShellSchema, type AgentToShell } from '../../shared/agent-messages.js';
+import type { AgentToShell } from '../../shared/agent-messages.js';
+import { forkAgentProcess, type ForkedAgent } from './agent-process-fork.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -33,45 +32,9 @@ function dataDir(): string {
   return dir;
 }
 
-interface Agent {
-  child: ChildProcess;
-  messages: AgentToShell[];
-  output: () => string;
-  exited: Promise<number | null>;
-  waitFor<T>(pick: () => T | undefined, what: string): Promise<T>;
-}
-
-/** Forks the compiled agent-process.js with a `process.parentPort` built over Node's fork channel, as Electron gives one. */
-function startAgent(dir: string, args: string[]): Agent {
-  const shim = path.join(tempDir(), 'parent-port.mjs');
-  fs.writeFileSync(shim, "process.parentPort = { postMessage: (m) => process.send(m), on: (event, fn) => process.on(event, (data) => fn({ data })) };\n");
-  const script = fileURLToPath(new URL('../../electron/agent/agent-process.js', import.meta.url));
-  const child = fork(script, ['--data-dir', dir, ...args], {
-    execArgv: ['--import', shim],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'debug' },
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const messages: AgentToShell[] = [];
-  child.on('message', (m) => messages.push(agentToShellSchema.parse(m)));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    messages,
-    output: () => output,
-    exited,
-    async waitFor(pick, what) {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const v = pick();
-        if (v !== undefined) return v;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what}; output: ${output}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-  };
+/** The agent as the desktop shell starts it, with its log on (the tests look for the key in it). */
+function startAgent(dir: string, args: string[]): ForkedAgent {
+  return forkAgentProcess(dir, args, { logLevel: 'debug' });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,16 +4,15 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, fork } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ADMIN_NOTE_FILE, withAdminNotes } from '../../electron/agent/audit/actor.js';
 import { ConfigStore } from '../../electron/agent/config-store.js';
 import { createConnectorApi } from '../../electron/agent/connector-api.js';
 import { isImportedCaFile, restrictToUiTransport, UPLOAD_CA_INSTEAD } from '../../electron/agent/ui-transport.js';
-import { agentToShellSchema, type AgentToShell } from '../../shared/agent-messages.js';
+import { forkAgentProcess } from './agent-process-fork.js';
 import type { ConnectorApi } from '../../shared/api.js';
 import { isSkybridgeError } from '../../shared/errors.js';
 
@@ -129,26 +128,7 @@ describe('agent-process.js: desktop IPC calls are restricted too', () => {
     const dir = siteDir();
     const configFile = path.join(dir, 'config.json');
     const before = fs.readFileSync(configFile);
-    // Electron gives a utilityProcess `process.parentPort`; this shim builds one over Node's fork channel.
-    const shim = path.join(tempDir(), 'parent-port.mjs');
-    fs.writeFileSync(shim, "process.parentPort = { postMessage: (m) => process.send(m), on: (event, fn) => process.on(event, (data) => fn({ data })) };\n");
-    const script = fileURLToPath(new URL('../../electron/agent/agent-process.js', import.meta.url));
-    const child = fork(script, ['--data-dir', dir], { execArgv: ['--import', shim], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, SKYBRIDGE_LOG_LEVEL: 'silent' } });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const messages: AgentToShell[] = [];
-    child.on('message', (m) => messages.push(agentToShellSchema.parse(m)));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const waitFor = async <T>(pick: () => T | undefined, what: string): Promise<T> => {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const v = pick();
-        if (v !== undefined) return v;
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`no ${what}; stderr: ${stderr}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    const result = (id: number) => waitFor(() => messages.find((m): m is Extract<AgentToShell, { type: 'api-result' }> => m.type === 'api-result' && m.id === id), `api-result ${id}`);
+    const { child, messages, exited, waitFor, result } = forkAgentProcess(dir);
     try {
       await waitFor(() => messages.find((m) => m.type === 'agent-ready'), 'agent-ready');
       child.send({ type: 'api-call', id: 1, method: 'addSystem', input: { system: { ...ERP, caFile: '/etc/passwd' } } });
